@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Install the build dependencies that are missing (Debian packages) and build mnistnet.
+# Idempotent: installed packages are not touched, an existing build dir is not re-configured
+# (unless MNISTNET_CMAKE_ARGS is given), and the build itself is incremental.
+#
+# Environment:
+#   MNISTNET_BUILD_DIR   build directory (default: <repo>/build)
+#   MNISTNET_CMAKE_ARGS  extra cmake configure arguments, split on whitespace
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${MNISTNET_BUILD_DIR:-$root/build}
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+die() {
+  printf 'setup: error: %s\n' "$*" >&2
+  exit 1
+}
+
+# Run a command as root: directly when we are root, through sudo otherwise.
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "need root (or sudo) to run: $*"
+  fi
+}
+
+packages=(cmake g++ make libcli11-dev nlohmann-json3-dev libopenblas-dev libspdlog-dev catch2
+  zlib1g-dev pkg-config)
+missing=()
+for pkg in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [[ $status == "install ok installed" ]] || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  log "installing ${missing[*]}"
+  as_root apt-get update -qq || die "apt-get update failed"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2 ||
+    die "apt-get install ${missing[*]} failed"
+fi
+
+extra=()
+if [[ -n ${MNISTNET_CMAKE_ARGS:-} ]]; then
+  read -r -a extra <<<"$MNISTNET_CMAKE_ARGS"
+fi
+# Configure only once per build dir (a configure that failed half-way left a cache but no build
+# system, so that is redone); explicit extra arguments are applied to an existing cache.
+if [[ ! -f $build/CMakeCache.txt || ${#extra[@]} -gt 0 ]] ||
+  [[ ! -f $build/Makefile && ! -f $build/build.ninja ]]; then
+  log "configuring $build"
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "${extra[@]}" ||
+    die "cmake configure failed"
+fi
+log "building $build"
+cmake --build "$build" -j "$(nproc)" || die "build failed"
+log "done"
