@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Build (via scripts/setup.sh) and run the test suite with ctest. Exit code is ctest's.
+# The unit tests write their own synthetic IDX files, so no MNIST download is needed.
+#
+# Environment:
+#   MNISTNET_BUILD_DIR        build directory (default: <repo>/build)
+#   MNISTNET_TEST_SANITIZE=1  also build <repo>/build-asan (Debug, ASan+UBSan) and run its tests
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${MNISTNET_BUILD_DIR:-$root/build}
+
+bash "$root/scripts/setup.sh"
+rc=0
+ctest --test-dir "$build" --output-on-failure -j 2 || rc=$?
+
+if [[ ${MNISTNET_TEST_SANITIZE:-0} == 1 ]]; then
+  asan=$root/build-asan
+  printf 'test: sanitizer build in %s\n' "$asan" >&2
+  MNISTNET_BUILD_DIR=$asan \
+    MNISTNET_CMAKE_ARGS="-DCMAKE_BUILD_TYPE=Debug -DMNISTNET_SANITIZE=ON -DMNISTNET_NATIVE=OFF" \
+    bash "$root/scripts/setup.sh"
+  asan_rc=0
+  ctest --test-dir "$asan" --output-on-failure -j 2 || asan_rc=$?
+  ((rc != 0)) || rc=$asan_rc
+fi
+exit "$rc"
