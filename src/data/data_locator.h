@@ -1,0 +1,37 @@
+#pragma once
+// Where a data set's IDX files live, and loading one split of them.
+//
+// A directory qualifies when it holds all four MNIST-layout files, each raw or gzipped:
+//   train-images-idx3-ubyte[.gz]  train-labels-idx1-ubyte[.gz]
+//   t10k-images-idx3-ubyte[.gz]   t10k-labels-idx1-ubyte[.gz]
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+
+namespace mnistnet {
+
+// The directory of `dataset` (e.g. "mnist", "fashion_mnist"), trying in order:
+//   1. explicit_dir if non-empty (a DataError if it lacks any file; nothing else is tried),
+//   2. $MNISTNET_DATA/<dataset>/,
+//   3. data/<dataset>/ relative to the current directory,
+//   4. <repo>/data/<dataset>/ where the executable is <repo>/build/<exe>.
+// Not found: a DataError listing each place looked and why it did not qualify, ending with
+// "run scripts/fetch_data.sh <dataset>". Paths are returned as found (possibly relative).
+std::filesystem::path find_dataset_dir(const std::string& dataset, const std::string& explicit_dir);
+
+// The files in dir a qualifying directory would hold but this one lacks, written
+// "<stem>[.gz]"; empty when dir qualifies.
+std::vector<std::string> missing_dataset_files(const std::filesystem::path& dir);
+
+// The file for `stem` (e.g. "train-images-idx3-ubyte") in dir: the raw file if present (it
+// reads faster, and is usually what gunzip made of the .gz beside it), else the .gz.
+// A DataError naming "<dir>/<stem>[.gz]" if neither exists.
+std::filesystem::path idx_file_path(const std::filesystem::path& dir, const std::string& stem);
+
+// One split ("train" or "t10k"; anything else is std::invalid_argument) read from dir.
+Dataset load_split(const std::filesystem::path& dir, const std::string& split,
+                   int num_classes = 10);
+
+}  // namespace mnistnet
