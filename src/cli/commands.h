@@ -1,0 +1,34 @@
+#pragma once
+// The subcommands, free of any command-line library: main.cpp fills these options with CLI11
+// and maps exceptions to exit codes. Each command returns its exit code.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mnistnet {
+
+struct TrainOptions {
+  std::string config;
+  std::vector<std::string> overrides;  // --set key.path=value
+  std::string run_dir;                 // empty: the config's output.run_dir, else runs/<name>
+  std::string data_dir;                // empty: the config's data.path, else the search order
+  bool quiet = false;                  // no progress output
+};
+int run_train(const TrainOptions& options);
+
+struct EvalOptions {
+  std::string model;
+  std::string data_dir;
+  int64_t batch_size = 0;              // 0: the validation batch size the model trained with
+  bool json = false;
+};
+int run_eval(const EvalOptions& options);
+
+struct SummaryOptions {
+  std::string config;
+  std::vector<std::string> overrides;
+  bool json = false;
+};
+int run_summary(const SummaryOptions& options);
+
+}  // namespace mnistnet

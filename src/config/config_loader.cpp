@@ -1,0 +1,196 @@
+#include "config/config_loader.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "config/json_fields.h"
+#include "core/errors.h"
+
+namespace mnistnet {
+namespace {
+
+// "line 3, column 14" for a byte offset into text (nlohmann reports offsets).
+std::string line_and_column(const std::string& text, size_t byte) {
+  size_t line = 1, column = 1;
+  for (size_t i = 0; i < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+DataSpec parse_data(JsonFields f) {
+  DataSpec d;
+  d.dataset = f.choice("dataset", d.dataset, {"mnist", "fashion-mnist"});
+  d.path = f.string("path", "");
+  d.pixel_divisor = f.number("pixel_divisor", d.pixel_divisor, 1e-6);
+  d.cache = f.boolean("cache", d.cache);
+  d.shuffle_buffer = f.integer("shuffle_buffer", d.shuffle_buffer, 0);
+  d.reshuffle_each_iteration = f.boolean("reshuffle_each_iteration", d.reshuffle_each_iteration);
+  d.prefetch = static_cast<int>(f.integer("prefetch", d.prefetch, 0, 64));
+  d.validation_batch_size = f.integer("validation_batch_size", d.validation_batch_size, 1, 100000);
+  f.finish();
+  return d;
+}
+
+OptimizerSpec parse_optimizer(JsonFields f) {
+  OptimizerSpec o;
+  o.type = f.choice("type", o.type, {"sgd", "adam"});
+  o.learning_rate = f.number("learning_rate", o.type == "sgd" ? 0.01 : 0.001, 0.0);
+  if (o.type == "sgd") {
+    o.momentum = f.number("momentum", o.momentum, 0.0, 1.0);
+    o.nesterov = f.boolean("nesterov", o.nesterov);
+  } else {
+    o.beta_1 = f.number("beta_1", o.beta_1, 0.0, 1.0);
+    o.beta_2 = f.number("beta_2", o.beta_2, 0.0, 1.0);
+    o.epsilon = f.number("epsilon", o.epsilon, 0.0);
+  }
+  f.finish();
+  return o;
+}
+
+ScheduleSpec parse_schedule(JsonFields f) {
+  ScheduleSpec s;
+  s.type = f.choice("type", s.type, {"constant", "exponential"});
+  if (s.type == "exponential") {
+    s.decay_rate = f.number("decay_rate", std::nullopt, 0.0, 1.0);
+    s.minimum = f.number("minimum", s.minimum, 0.0);
+  }
+  f.finish();
+  return s;
+}
+
+TrainingSpec parse_training(JsonFields f) {
+  TrainingSpec t;
+  t.epochs = static_cast<int>(f.integer("epochs", t.epochs, 1, 100000));
+  t.batch_size = static_cast<int>(f.integer("batch_size", t.batch_size, 1, 65536));
+  t.steps_per_epoch = f.integer("steps_per_epoch", t.steps_per_epoch, 0);
+  t.loss = f.choice("loss", t.loss, {"sparse_categorical_crossentropy"});
+  t.optimizer = parse_optimizer(f.object("optimizer"));
+  t.lr_schedule = parse_schedule(f.object("lr_schedule"));
+  t.threads = static_cast<int>(f.integer("threads", t.threads, 0, 256));
+  f.finish();
+  return t;
+}
+
+OutputSpec parse_output(JsonFields f) {
+  OutputSpec o;
+  o.run_dir = f.string("run_dir", "");
+  o.model_file = f.string("model_file", o.model_file);
+  if (o.model_file.empty() || o.model_file.find('/') != std::string::npos)
+    f.fail("model_file", "expected a plain file name inside the run directory, got \"" + o.model_file + "\"");
+  o.progress = f.choice("progress", o.progress, {"auto", "bar", "epoch", "none"});
+  f.finish();
+  return o;
+}
+
+}  // namespace
+
+ModelSpec parse_model_spec(const nlohmann::json& model, const std::string& source,
+                           const std::string& pointer) {
+  JsonFields f(model, source, pointer);
+  ModelSpec m;
+  m.source = source;
+  m.input_shape = f.has("input_shape") ? f.positive_int_list("input_shape") : Shape{28, 28, 1};
+  const nlohmann::json& layers = f.array("layers");
+  if (layers.empty()) f.fail("layers", "expected at least one layer");
+  for (size_t i = 0; i < layers.size(); ++i) {
+    std::string at = f.pointer_to("layers") + "/" + std::to_string(i);
+    JsonFields layer(layers[i], source, at);
+    LayerSpec spec;
+    spec.type = layer.string("type", std::nullopt);
+    spec.args = layers[i];
+    spec.pointer = at;
+    m.layers.push_back(std::move(spec));
+  }
+  f.finish();
+  return m;
+}
+
+Config parse_config(const nlohmann::json& document, const std::string& source) {
+  JsonFields root(document, source, "");
+  Config c;
+  c.source = source;
+  c.name = root.string("name", std::filesystem::path(source).stem().string());
+  c.seed = static_cast<uint64_t>(root.integer("seed", 42, 0));
+  root.skip("description");
+  c.data = parse_data(root.object("data"));
+  if (!root.has("model")) root.fail("model", "missing; expected an object with \"layers\"");
+  root.skip("model");
+  c.model = parse_model_spec(document["model"], source, "/model");
+  c.training = parse_training(root.object("training"));
+  c.output = parse_output(root.object("output"));
+  root.finish();
+  c.resolved = document;
+  return c;
+}
+
+void apply_override(nlohmann::json& document, const std::string& assignment,
+                    const std::string& source) {
+  const size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw ConfigError("--set " + assignment + ": expected key.path=value");
+  }
+  const std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) value = text;  // a bare word is a string: --set data.dataset=mnist
+
+  nlohmann::json* node = &document;
+  std::string pointer;
+  std::stringstream parts(path);
+  std::string part;
+  std::vector<std::string> keys;
+  while (std::getline(parts, part, '.')) keys.push_back(part);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const std::string& key = keys[i];
+    if (key.empty()) throw ConfigError("--set " + assignment + ": empty key in path " + path);
+    pointer += "/" + key;
+    if (node->is_array()) {
+      size_t index = 0;
+      try {
+        index = std::stoul(key);
+      } catch (const std::exception&) {
+        throw ConfigError(source + ": " + pointer + ": --set " + path + ": expected a list index");
+      }
+      if (index >= node->size()) {
+        throw ConfigError(source + ": " + pointer + ": --set " + path + ": index out of range (the list has " +
+                          std::to_string(node->size()) + " entries)");
+      }
+      node = &(*node)[index];
+    } else {
+      if (node->is_null()) *node = nlohmann::json::object();
+      if (!node->is_object()) {
+        throw ConfigError(source + ": " + pointer + ": --set " + path + ": " +
+                          pointer.substr(0, pointer.rfind('/')) + " is not an object");
+      }
+      node = &(*node)[key];
+    }
+  }
+  *node = std::move(value);
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot open the config file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  nlohmann::json document;
+  try {
+    document = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string what = e.what();
+    const size_t pos = what.find("parse error");
+    throw ConfigError(path + ": " + line_and_column(text, e.byte > 0 ? e.byte - 1 : 0) +
+                      ": invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
+  }
+  for (const auto& o : overrides) apply_override(document, o, path);
+  return parse_config(document, path);
+}
+
+}  // namespace mnistnet

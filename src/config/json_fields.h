@@ -1,0 +1,66 @@
+#pragma once
+// Reads one JSON object field by field, with the checks every config section needs:
+// types, ranges, allowed values, and unknown keys. Every error is a ConfigError of the form
+//   "configs/x.json: /model/layers/2/units: expected a positive integer, got -3".
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace mnistnet {
+
+class JsonFields {
+ public:
+  // `source` names where the JSON came from (a file path, or "--set"); `pointer` is the
+  // object's JSON pointer ("" for the root). Throws if `object` is not an object.
+  JsonFields(const nlohmann::json& object, std::string source, std::string pointer);
+
+  bool has(const std::string& key) const;
+
+  int64_t integer(const std::string& key, std::optional<int64_t> fallback,
+                  int64_t min = std::numeric_limits<int64_t>::min(),
+                  int64_t max = std::numeric_limits<int64_t>::max());
+  double number(const std::string& key, std::optional<double> fallback,
+                double min = -std::numeric_limits<double>::infinity(),
+                double max = std::numeric_limits<double>::infinity());
+  bool boolean(const std::string& key, std::optional<bool> fallback);
+  std::string string(const std::string& key, std::optional<std::string> fallback);
+  std::string choice(const std::string& key, std::optional<std::string> fallback,
+                     std::initializer_list<const char*> allowed);
+  // An integer or a list of `size` integers (Keras's kernel_size=3 or [3, 3]).
+  std::vector<int64_t> int_or_list(const std::string& key, std::optional<int64_t> fallback,
+                                   size_t size, int64_t min);
+  // A list of positive integers of any length (shapes).
+  std::vector<int64_t> positive_int_list(const std::string& key);
+  // A nested object; the caller reads it with its own JsonFields.
+  JsonFields object(const std::string& key);
+  // The raw value of an array (for lists of objects), after checking it is an array.
+  const nlohmann::json& array(const std::string& key);
+
+  // Marks a key as known without reading it (read elsewhere).
+  void skip(const std::string& key);
+  // Throws for the first key that nothing read: an unknown key is a typo, never ignored.
+  void finish() const;
+
+  std::string pointer_to(const std::string& key) const;
+  const std::string& source() const { return source_; }
+  const std::string& pointer() const { return pointer_; }
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const;
+
+ private:
+  const nlohmann::json* get(const std::string& key);
+
+  const nlohmann::json& object_;
+  std::string source_;
+  std::string pointer_;
+  std::set<std::string> read_;
+};
+
+// "the number 3", "the string \"abc\"", "null" ... for "expected X, got Y" messages.
+std::string describe_json(const nlohmann::json& value);
+
+}  // namespace mnistnet

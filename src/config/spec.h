@@ -1,0 +1,79 @@
+#pragma once
+// Plain structs a config file turns into. Defaults follow Keras and the codelab.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/shape.h"
+
+namespace mnistnet {
+
+// One entry of /model/layers: the Keras class name and its arguments, still as JSON; the layer
+// registry validates the arguments, so adding a layer does not touch the config parser.
+struct LayerSpec {
+  std::string type;
+  nlohmann::json args;   // the whole object, including "type" (and "name" if given)
+  std::string pointer;   // "/model/layers/3", for error messages
+};
+
+struct ModelSpec {
+  std::string source;    // where the spec came from (config or model file), for error messages
+  Shape input_shape;     // per example, e.g. {784} or {28, 28, 1}
+  std::vector<LayerSpec> layers;
+};
+
+struct DataSpec {
+  std::string dataset = "mnist";        // "mnist" or "fashion-mnist"
+  std::string path;                     // explicit directory; empty = search
+  double pixel_divisor = 256.0;         // the codelab divides bytes by 256
+  bool cache = true;
+  int64_t shuffle_buffer = 5000;        // 0 disables shuffling
+  bool reshuffle_each_iteration = true;
+  int prefetch = 2;                     // batches prepared ahead on a background thread; 0 = none
+  int64_t validation_batch_size = 10000;
+};
+
+struct OptimizerSpec {
+  std::string type = "adam";            // "sgd" or "adam"
+  double learning_rate = 0.001;
+  double momentum = 0.0;                // sgd
+  bool nesterov = false;                // sgd
+  double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;  // adam (Keras defaults)
+};
+
+// lr(epoch) = learning_rate * decay_rate^epoch + minimum (the codelab's lr_decay), or constant.
+struct ScheduleSpec {
+  std::string type = "constant";        // "constant" or "exponential"
+  double decay_rate = 1.0;
+  double minimum = 0.0;
+};
+
+struct TrainingSpec {
+  int epochs = 10;
+  int batch_size = 128;
+  int64_t steps_per_epoch = 0;          // 0 = training examples // batch_size
+  std::string loss = "sparse_categorical_crossentropy";
+  OptimizerSpec optimizer;
+  ScheduleSpec lr_schedule;
+  int threads = 0;                      // OpenBLAS threads; 0 = all cores
+};
+
+struct OutputSpec {
+  std::string run_dir;                  // empty = runs/<config name>
+  std::string model_file = "model.mnn";
+  std::string progress = "auto";        // "auto" (bar on a terminal), "bar", "epoch", "none"
+};
+
+struct Config {
+  std::string source;                   // the config file's path
+  std::string name;                     // the config file's stem: "dense2"
+  uint64_t seed = 42;
+  DataSpec data;
+  ModelSpec model;
+  TrainingSpec training;
+  OutputSpec output;
+  nlohmann::json resolved;              // the JSON after --set overrides, as saved in the run
+};
+
+}  // namespace mnistnet

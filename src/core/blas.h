@@ -1,0 +1,19 @@
+#pragma once
+// The engine's one door to OpenBLAS: only blas.cpp includes cblas.h.
+#include <cstdint>
+
+namespace mnistnet {
+
+enum class Trans { no, yes };
+
+// Row-major C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C.
+// lda/ldb/ldc are the row strides of A, B and C as stored.
+void gemm(Trans trans_a, Trans trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+          const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+          int64_t ldc);
+
+// Number of threads OpenBLAS uses for one call (0 leaves its default).
+void set_blas_threads(int threads);
+int blas_threads();
+
+}  // namespace mnistnet

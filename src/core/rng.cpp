@@ -1,0 +1,60 @@
+#include "core/rng.h"
+
+#include <cmath>
+#include <numbers>
+
+namespace mnistnet {
+namespace {
+
+uint64_t splitmix64(uint64_t& x) {
+  uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+}  // namespace
+
+Rng::Rng(uint64_t seed) {
+  for (uint64_t& s : s_) s = splitmix64(seed);
+}
+
+uint64_t Rng::next_u64() {
+  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+uint64_t Rng::below(uint64_t n) {
+  // Rejection keeps the result unbiased; the loop almost never repeats.
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+  uint64_t r;
+  do {
+    r = next_u64();
+  } while (r >= limit);
+  return r % n;
+}
+
+float Rng::uniform() { return static_cast<float>(next_u64() >> 40) * 0x1.0p-24f; }
+
+double Rng::normal() {
+  double u1 = (static_cast<double>(next_u64() >> 11) + 1.0) * 0x1.0p-53;  // (0, 1]
+  double u2 = static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+}
+
+uint64_t Rng::derive(uint64_t seed, uint64_t stream) {
+  uint64_t x = seed ^ (stream * 0xd1b54a32d192ed03ULL);
+  splitmix64(x);
+  return splitmix64(x);
+}
+
+}  // namespace mnistnet

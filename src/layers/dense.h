@@ -1,0 +1,31 @@
+#pragma once
+// Dense: y = x W + b, W [in, units] as Keras stores its kernel. The activation argument of
+// Keras's Dense becomes a separate Activation layer (see registry.cpp).
+#include <vector>
+
+#include "layers/initializer.h"
+#include "layers/layer.h"
+
+namespace mnistnet {
+
+class Dense final : public Layer {
+ public:
+  Dense(int64_t units, bool use_bias, Initializer kernel_init, Initializer bias_init);
+
+  const char* type() const override { return "Dense"; }
+  Shape build(const Shape& input) override;
+  void initialize(Rng& rng) override;
+  std::vector<ParamRef> params() override;
+  void forward(const float* x, float* y, int64_t batch, bool training) override;
+  void backward(const float* x, const float* y, const float* dy, float* dx,
+                int64_t batch) override;
+  int64_t forward_flops() const override { return 2 * in_ * units_; }
+
+ private:
+  int64_t units_, in_ = 0;
+  bool use_bias_;
+  Initializer kernel_init_, bias_init_;
+  std::vector<float> kernel_, bias_, kernel_grad_, bias_grad_;
+};
+
+}  // namespace mnistnet

@@ -1,0 +1,68 @@
+#pragma once
+// The interface every layer implements. Tensors are contiguous, batch-major float32:
+// x is [batch, input elements], y is [batch, output elements], in the shapes that build() agreed.
+//
+// Life of a layer: build(input shape) once -> initialize(rng) for fresh weights (or the model
+// loader fills params()) -> reserve(max batch) plans workspace once -> forward/backward per batch.
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/rng.h"
+#include "core/shape.h"
+
+namespace mnistnet {
+
+// A layer's input does not fit it. The message says what was expected; the model adds which
+// layer of which file.
+class ShapeError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// One parameter tensor, as the optimizer, the summary and the model file see it.
+struct ParamRef {
+  std::string name;  // "kernel", "bias", "moving_mean" ...
+  Shape shape;
+  float* value = nullptr;
+  float* grad = nullptr;  // nullptr for non-trainable parameters
+  bool trainable = true;
+
+  int64_t size() const { return element_count(shape); }
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  // Keras class name of this operation ("Dense", "Activation" ...).
+  virtual const char* type() const = 0;
+
+  // Checks the per-example input shape, sizes the parameters, returns the output shape.
+  // Throws ShapeError when the input does not fit.
+  virtual Shape build(const Shape& input) = 0;
+
+  virtual void initialize(Rng& rng) { (void)rng; }
+  virtual std::vector<ParamRef> params() { return {}; }
+
+  // Plans per-batch workspace for batches of up to max_batch examples. Called before the first
+  // forward and whenever the maximum grows; nothing is allocated per batch.
+  virtual void reserve(int64_t max_batch) { (void)max_batch; }
+
+  // x: [batch, in] -> y: [batch, out]. `training` selects dropout and batch statistics.
+  virtual void forward(const float* x, float* y, int64_t batch, bool training) = 0;
+
+  // Given x, y of the last training forward and dy = dL/dy, writes dx = dL/dx (dx may be
+  // nullptr when nobody needs it) and overwrites (does not add to) the parameter gradients.
+  virtual void backward(const float* x, const float* y, const float* dy, float* dx,
+                        int64_t batch) = 0;
+
+  // Multiply-adds times two for one example's forward pass (for bench's GFLOP/s).
+  virtual int64_t forward_flops() const { return 0; }
+};
+
+}  // namespace mnistnet

@@ -1,0 +1,105 @@
+#include "layers/registry.h"
+
+#include <functional>
+#include <map>
+
+#include "config/json_fields.h"
+#include "core/errors.h"
+#include "layers/activation.h"
+#include "layers/dense.h"
+#include "layers/initializer.h"
+#include "layers/reshape.h"
+
+namespace mnistnet {
+namespace {
+
+using Ops = std::vector<std::unique_ptr<Layer>>;
+using Factory = std::function<Ops(JsonFields&)>;
+
+// Keras layers take an optional activation; "linear" (the default) adds no operation.
+void add_activation(Ops& ops, JsonFields& f) {
+  std::string name = f.choice("activation", "linear", {MNISTNET_ACTIVATION_NAMES});
+  if (name != "linear") ops.push_back(std::make_unique<Activation>(activation_from_name(name)));
+}
+
+Initializer read_initializer(JsonFields& f, const std::string& key, const char* fallback) {
+  return initializer_from_name(f.choice(key, fallback, {MNISTNET_INITIALIZER_NAMES}));
+}
+
+Ops make_dense(JsonFields& f) {
+  Ops ops;
+  const int64_t units = f.integer("units", std::nullopt, 1, 1 << 20);
+  const bool use_bias = f.boolean("use_bias", true);
+  const Initializer kernel = read_initializer(f, "kernel_initializer", "glorot_uniform");
+  const Initializer bias = read_initializer(f, "bias_initializer", "zeros");
+  ops.push_back(std::make_unique<Dense>(units, use_bias, kernel, bias));
+  add_activation(ops, f);
+  return ops;
+}
+
+Ops make_activation(JsonFields& f) {
+  Ops ops;
+  std::string name = f.choice("activation", std::nullopt, {MNISTNET_ACTIVATION_NAMES});
+  ops.push_back(std::make_unique<Activation>(activation_from_name(name)));
+  return ops;
+}
+
+Ops make_flatten(JsonFields&) {
+  Ops ops;
+  ops.push_back(std::make_unique<Reshape>(Shape{}));
+  return ops;
+}
+
+Ops make_reshape(JsonFields& f) {
+  Ops ops;
+  const nlohmann::json& target = f.array("target_shape");
+  Shape shape;
+  int unknowns = 0;
+  for (const auto& d : target) {
+    if (!d.is_number_integer() || (d.get<int64_t>() < 1 && d.get<int64_t>() != -1))
+      f.fail("target_shape", "expected a list of positive integers (one may be -1), got " + describe_json(target));
+    unknowns += d.get<int64_t>() == -1;
+    shape.push_back(d.get<int64_t>());
+  }
+  if (shape.empty() || unknowns > 1)
+    f.fail("target_shape", "expected a non-empty list with at most one -1, got " + describe_json(target));
+  ops.push_back(std::make_unique<Reshape>(shape));
+  return ops;
+}
+
+const std::map<std::string, Factory>& registry() {
+  static const std::map<std::string, Factory> table = {
+      {"Activation", make_activation},
+      {"Dense", make_dense},
+      {"Flatten", make_flatten},
+      {"Reshape", make_reshape},
+  };
+  return table;
+}
+
+}  // namespace
+
+std::vector<std::string> known_layer_types() {
+  std::vector<std::string> names;
+  for (const auto& [name, factory] : registry()) names.push_back(name);
+  return names;
+}
+
+LayerGroup make_layer(const LayerSpec& spec, const std::string& source) {
+  JsonFields f(spec.args, source, spec.pointer);
+  f.skip("type");
+  auto it = registry().find(spec.type);
+  if (it == registry().end()) {
+    std::string known;
+    for (const auto& n : known_layer_types()) known += (known.empty() ? "" : ", ") + n;
+    f.fail("type", "unknown layer type \"" + spec.type + "\" (known: " + known + ")");
+  }
+  LayerGroup group;
+  group.type = spec.type;
+  group.name = f.string("name", "");
+  group.ops = it->second(f);
+  f.finish();
+  return group;
+}
+
+}  // namespace mnistnet

@@ -1,0 +1,67 @@
+// mnistnet's entry point: command-line parsing and the mapping from errors to exit codes
+// (0 success, 2 user error, 3 diverged, 1 internal failure). No logic lives here.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "core/errors.h"
+
+namespace {
+
+int report(const char* kind, const char* what, int code) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "mnistnet: %s%s\n", kind, what);
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mnistnet: train, evaluate and inspect neural networks on MNIST-style data"};
+  app.set_version_flag("--version", std::string("mnistnet ") + MNISTNET_VERSION);
+  app.require_subcommand(1);
+
+  mnistnet::TrainOptions train;
+  auto* train_cmd = app.add_subcommand("train", "Train a model from a JSON config");
+  train_cmd->add_option("-c,--config", train.config, "Config file (JSON)")->required()->check(CLI::ExistingFile);
+  train_cmd->add_option("--set", train.overrides, "Override a config key: key.path=value (repeatable)");
+  train_cmd->add_option("--run-dir", train.run_dir, "Run directory (default: runs/<config name>)");
+  train_cmd->add_option("--data", train.data_dir, "Directory with the four IDX files");
+  train_cmd->add_flag("-q,--quiet", train.quiet, "No progress output");
+
+  mnistnet::EvalOptions eval;
+  auto* eval_cmd = app.add_subcommand("eval", "Evaluate a saved model on the test set");
+  eval_cmd->add_option("-m,--model", eval.model, "Model file (.mnn)")->required();
+  eval_cmd->add_option("--data", eval.data_dir, "Directory with the IDX files");
+  eval_cmd->add_option("--batch-size", eval.batch_size, "Batch size (default: as in training)")->check(CLI::PositiveNumber);
+  eval_cmd->add_flag("--json", eval.json, "Print one JSON object");
+
+  mnistnet::SummaryOptions summary;
+  auto* summary_cmd = app.add_subcommand("summary", "Print the Keras-style summary of a config's model");
+  summary_cmd->add_option("-c,--config", summary.config, "Config file (JSON)")->required()->check(CLI::ExistingFile);
+  summary_cmd->add_option("--set", summary.overrides, "Override a config key: key.path=value (repeatable)");
+  summary_cmd->add_flag("--json", summary.json, "Print JSON instead of the table");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  try {
+    if (*train_cmd) return mnistnet::run_train(train);
+    if (*eval_cmd) return mnistnet::run_eval(eval);
+    if (*summary_cmd) return mnistnet::run_summary(summary);
+  } catch (const mnistnet::UserError& e) {
+    return report("error: ", e.what(), 2);
+  } catch (const mnistnet::DivergenceError& e) {
+    return report("training diverged: ", e.what(), 3);
+  } catch (const std::bad_alloc&) {
+    return report("internal error: ", "out of memory", 1);
+  } catch (const std::exception& e) {
+    return report("internal error: ", e.what(), 1);
+  }
+  return 1;
+}

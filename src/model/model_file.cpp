@@ -1,0 +1,143 @@
+#include "model/model_file.h"
+
+#include <zlib.h>
+
+#include <bit>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "config/config_loader.h"
+#include "core/atomic_file.h"
+#include "core/errors.h"
+
+namespace mnistnet {
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "model files are little-endian");
+
+constexpr char kMagic[8] = {'M', 'N', 'I', 'S', 'T', 'N', 'E', 'T'};
+constexpr uint32_t kVersion = 1;
+constexpr size_t kFixedHeader = sizeof(kMagic) + 2 * sizeof(uint32_t);
+
+void put_u32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
+
+uint32_t get_u32(const std::string& in, size_t offset) {
+  uint32_t v;
+  std::memcpy(&v, in.data() + offset, 4);
+  return v;
+}
+
+uint32_t crc32_of(const std::string& bytes, size_t n) {
+  return static_cast<uint32_t>(
+      crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(n)));
+}
+
+}  // namespace
+
+nlohmann::json model_spec_to_json(const ModelSpec& spec) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const LayerSpec& l : spec.layers) layers.push_back(l.args);
+  return {{"input_shape", spec.input_shape}, {"layers", layers}};
+}
+
+void save_model(const std::filesystem::path& path, Model& model, const ModelMeta& meta) {
+  nlohmann::json params = nlohmann::json::array();
+  size_t floats = 0;
+  for (const ParamRef& p : model.params()) {
+    params.push_back({{"name", p.name}, {"shape", p.shape}});
+    floats += static_cast<size_t>(p.size());
+  }
+  nlohmann::json header = {
+      {"model", model_spec_to_json(model.spec())},
+      {"data",
+       {{"name", meta.name},
+        {"dataset", meta.dataset},
+        {"pixel_divisor", meta.pixel_divisor},
+        {"validation_batch_size", meta.validation_batch_size}}},
+      {"params", params}};
+  const std::string header_text = header.dump();
+
+  std::string out;
+  out.reserve(kFixedHeader + header_text.size() + floats * sizeof(float) + 4);
+  out.append(kMagic, sizeof(kMagic));
+  put_u32(out, kVersion);
+  put_u32(out, static_cast<uint32_t>(header_text.size()));
+  out += header_text;
+  for (const ParamRef& p : model.params())
+    out.append(reinterpret_cast<const char*>(p.value), static_cast<size_t>(p.size()) * sizeof(float));
+  put_u32(out, crc32_of(out, out.size()));
+  write_file_atomically(path, out);
+}
+
+LoadedModel load_model(const std::filesystem::path& path) {
+  const std::string where = path.string() + ": ";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw ModelFileError(where + "cannot open the model file" +
+                         (std::filesystem::exists(path) ? "" : " (it does not exist)"));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string bytes = buffer.str();
+
+  if (bytes.size() < kFixedHeader + 4 || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
+    throw ModelFileError(where + "byte 0: not an mnistnet model file (expected the magic \"MNISTNET\")");
+  const uint32_t version = get_u32(bytes, 8);
+  if (version != kVersion) {
+    throw ModelFileError(where + "byte 8: model format version " + std::to_string(version) +
+                         ", this mnistnet reads version " + std::to_string(kVersion));
+  }
+  const size_t crc_at = bytes.size() - 4;
+  if (crc32_of(bytes, crc_at) != get_u32(bytes, crc_at)) {
+    throw ModelFileError(where + "checksum mismatch: the file is truncated or corrupt (" +
+                         std::to_string(bytes.size()) + " bytes)");
+  }
+  const size_t header_length = get_u32(bytes, 12);
+  if (header_length > crc_at - kFixedHeader)
+    throw ModelFileError(where + "byte 12: header length " + std::to_string(header_length) + " runs past the end of the file");
+
+  nlohmann::json header = nlohmann::json::parse(bytes.substr(kFixedHeader, header_length), nullptr, false);
+  if (header.is_discarded() || !header.is_object() || !header.contains("model") ||
+      !header.contains("data") || !header.contains("params"))
+    throw ModelFileError(where + "byte " + std::to_string(kFixedHeader) + ": the header is not a valid model description");
+
+  LoadedModel loaded{[&] {
+                       try {
+                         return Model::build(parse_model_spec(header["model"], path.string(), "/model"), 0);
+                       } catch (const ConfigError& e) {
+                         throw ModelFileError(std::string("invalid model description: ") + e.what());
+                       }
+                     }(),
+                     {}};
+  try {
+    const auto& data = header["data"];
+    loaded.meta.name = data.at("name").get<std::string>();
+    loaded.meta.dataset = data.at("dataset").get<std::string>();
+    loaded.meta.pixel_divisor = data.at("pixel_divisor").get<double>();
+    loaded.meta.validation_batch_size = data.at("validation_batch_size").get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw ModelFileError(where + "the header's data section is invalid: " + e.what());
+  }
+
+  size_t offset = kFixedHeader + header_length;
+  std::vector<ParamRef> params = loaded.model.params();
+  if (header["params"].size() != params.size())
+    throw ModelFileError(where + "the header lists " + std::to_string(header["params"].size()) + " parameters, the model has " + std::to_string(params.size()));
+  for (size_t i = 0; i < params.size(); ++i) {
+    const ParamRef& p = params[i];
+    const auto& h = header["params"][i];
+    if (h.value("name", "") != p.name || h.value("shape", Shape{}) != p.shape)
+      throw ModelFileError(where + "parameter " + std::to_string(i) + " is " + h.dump() + ", the model expects " + p.name + " " + shape_string(p.shape));
+    const size_t n = static_cast<size_t>(p.size()) * sizeof(float);
+    if (offset + n > crc_at)
+      throw ModelFileError(where + "byte " + std::to_string(offset) + ": the file ends inside parameter " + p.name);
+    std::memcpy(p.value, bytes.data() + offset, n);
+    offset += n;
+  }
+  if (offset != crc_at)
+    throw ModelFileError(where + "byte " + std::to_string(offset) + ": " + std::to_string(crc_at - offset) + " unexpected bytes after the parameters");
+  return loaded;
+}
+
+}  // namespace mnistnet

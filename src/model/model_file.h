@@ -1,0 +1,40 @@
+#pragma once
+// Model files (.mnn): the model's spec, what evaluation needs to know about its data, and the
+// parameters, guarded by a checksum.
+//
+// Layout (little-endian):
+//   bytes 0..7   "MNISTNET"
+//   u32          format version (1)
+//   u32          header length H
+//   H bytes      header JSON: {"model": spec, "data": {...}, "params": [{"name", "shape"}...]}
+//   floats       every parameter in Model::params() order
+//   u32          CRC-32 (zlib) of all the bytes before it
+#include <filesystem>
+#include <string>
+
+#include "model/model.h"
+
+namespace mnistnet {
+
+// What eval and predict need to feed a saved model the way it was trained.
+struct ModelMeta {
+  std::string name;                     // the config's name
+  std::string dataset = "mnist";
+  double pixel_divisor = 256.0;
+  int64_t validation_batch_size = 10000;
+};
+
+struct LoadedModel {
+  Model model;
+  ModelMeta meta;
+};
+
+nlohmann::json model_spec_to_json(const ModelSpec& spec);
+
+// Written atomically. Throws UserError when the file cannot be written.
+void save_model(const std::filesystem::path& path, Model& model, const ModelMeta& meta);
+
+// Throws ModelFileError ("PATH: ...") for a missing, truncated, corrupt or mismatched file.
+LoadedModel load_model(const std::filesystem::path& path);
+
+}  // namespace mnistnet

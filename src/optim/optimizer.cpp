@@ -1,0 +1,68 @@
+#include "optim/optimizer.h"
+
+#include <cmath>
+
+namespace mnistnet {
+
+void Optimizer::attach(const std::vector<ParamRef>& params) {
+  params_.clear();
+  state_.clear();
+  for (const ParamRef& p : params) {
+    if (!p.trainable) continue;
+    params_.push_back(p);
+    for (int s = 0; s < state_slots(); ++s) state_.emplace_back(static_cast<size_t>(p.size()), 0.0f);
+  }
+  iterations_ = 0;
+}
+
+void Optimizer::step(float lr) {
+  ++iterations_;
+  const int slots = state_slots();
+  float* state[2] = {nullptr, nullptr};
+  for (size_t i = 0; i < params_.size(); ++i) {
+    for (int s = 0; s < slots; ++s) state[s] = state_[i * static_cast<size_t>(slots) + static_cast<size_t>(s)].data();
+    update(params_[i].value, params_[i].grad, state, params_[i].size(), lr, iterations_);
+  }
+}
+
+void Sgd::update(float* w, const float* g, float* const* state, int64_t n, float lr,
+                 int64_t /*t*/) {
+  if (momentum_ == 0.0f) {
+    for (int64_t i = 0; i < n; ++i) w[i] -= lr * g[i];
+    return;
+  }
+  float* v = state[0];
+  for (int64_t i = 0; i < n; ++i) {
+    v[i] = momentum_ * v[i] - lr * g[i];
+    w[i] += nesterov_ ? momentum_ * v[i] - lr * g[i] : v[i];
+  }
+}
+
+void Adam::update(float* w, const float* g, float* const* state, int64_t n, float lr,
+                  int64_t t) {
+  float* m = state[0];
+  float* v = state[1];
+  const auto td = static_cast<double>(t);
+  const float alpha = static_cast<float>(lr * std::sqrt(1.0 - std::pow(beta_2_, td)) /
+                                         (1.0 - std::pow(beta_1_, td)));
+  const auto b1 = static_cast<float>(beta_1_), b2 = static_cast<float>(beta_2_);
+  for (int64_t i = 0; i < n; ++i) {
+    m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+    v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+    w[i] -= alpha * m[i] / (std::sqrt(v[i]) + epsilon_);
+  }
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerSpec& spec) {
+  if (spec.type == "sgd") return std::make_unique<Sgd>(spec.momentum, spec.nesterov);
+  return std::make_unique<Adam>(spec.beta_1, spec.beta_2, spec.epsilon);
+}
+
+double learning_rate_for_epoch(const OptimizerSpec& optimizer, const ScheduleSpec& schedule,
+                               int epoch) {
+  if (schedule.type == "exponential")
+    return optimizer.learning_rate * std::pow(schedule.decay_rate, epoch) + schedule.minimum;
+  return optimizer.learning_rate;
+}
+
+}  // namespace mnistnet

@@ -1,0 +1,24 @@
+#pragma once
+// Keras CSVLogger's file: epoch,accuracy,loss,lr,val_accuracy,val_loss (+ seconds).
+// Rewritten whole and atomically after every epoch, so a reader never sees half a row.
+#include <filesystem>
+#include <string>
+
+#include "train/trainer.h"
+
+namespace mnistnet {
+
+class CsvLogger final : public TrainingObserver {
+ public:
+  explicit CsvLogger(std::filesystem::path path);
+  void on_epoch_end(const EpochResult& result) override;
+
+  static const char* header() { return "epoch,accuracy,loss,lr,val_accuracy,val_loss,seconds"; }
+  static std::string row(const EpochResult& r);
+
+ private:
+  std::filesystem::path path_;
+  std::string text_;
+};
+
+}  // namespace mnistnet

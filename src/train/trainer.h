@@ -1,0 +1,51 @@
+#pragma once
+// The training loop (Keras's model.fit) and evaluation (model.evaluate).
+#include <cstdint>
+#include <vector>
+
+#include "config/spec.h"
+#include "data/dataset.h"
+#include "model/model.h"
+#include "optim/optimizer.h"
+
+namespace mnistnet {
+
+struct Evaluation {
+  double loss = 0.0, accuracy = 0.0;
+  int64_t count = 0;
+};
+
+// One row of the CSV log: Keras CSVLogger's columns plus the epoch's training seconds.
+struct EpochResult {
+  int epoch = 0;  // 0-based, as Keras's CSVLogger writes it
+  double accuracy = 0.0, loss = 0.0, lr = 0.0, val_accuracy = 0.0, val_loss = 0.0, seconds = 0.0;
+};
+
+// Reporters (console, CSV ...) watch training through this interface. on_batch_end runs in
+// the per-batch loop, so implementations keep it cheap (a clock check, no I/O most times).
+class TrainingObserver {
+ public:
+  virtual ~TrainingObserver() = default;
+  virtual void on_epoch_begin(int epoch, int epochs, int64_t steps, double lr) {
+    (void)epoch, (void)epochs, (void)steps, (void)lr;
+  }
+  // step is 1-based; loss and accuracy are the epoch's running means so far.
+  virtual void on_batch_end(int64_t step, double loss, double accuracy) {
+    (void)step, (void)loss, (void)accuracy;
+  }
+  virtual void on_epoch_end(const EpochResult& result) { (void)result; }
+};
+
+// Evaluates in inference mode on the whole data set, in order, in batches of batch_size.
+Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float pixel_scale);
+
+// Trains for spec.training.epochs epochs of steps_per_epoch batches drawn from the repeated,
+// shuffled training set, evaluating on `validation` after each epoch.
+// Throws DivergenceError when the loss stops being finite.
+std::vector<EpochResult> fit(Model& model, const Dataset& train, const Dataset& validation,
+                             const Config& config, const std::vector<TrainingObserver*>& observers);
+
+// Checks that the data fits the model (image size, label range); throws UserError otherwise.
+void check_data_fits_model(const Model& model, const Dataset& data, const std::string& what);
+
+}  // namespace mnistnet
