@@ -55,10 +55,12 @@ void JsonFields::skip(const std::string& key) { read_.insert(key); }
 int64_t JsonFields::integer(const std::string& key, std::optional<int64_t> fallback, int64_t min,
                             int64_t max) {
   const nlohmann::json* v = get(key);
-  auto expected = [&] {
-    if (min == 1 && max == std::numeric_limits<int64_t>::max()) return std::string("a positive integer");
-    if (min == 0 && max == std::numeric_limits<int64_t>::max()) return std::string("a non-negative integer");
-    return "an integer in " + std::to_string(min) + ".." + std::to_string(max);
+  auto expected = [&](bool above_max = false) {
+    std::string what = min == 1   ? "a positive integer"
+                       : min == 0 ? "a non-negative integer"
+                       : min == std::numeric_limits<int64_t>::min() ? "an integer"
+                                                                    : "an integer >= " + std::to_string(min);
+    return above_max ? what + " <= " + std::to_string(max) : what;
   };
   if (!v) {
     if (fallback) return *fallback;
@@ -71,7 +73,7 @@ int64_t JsonFields::integer(const std::string& key, std::optional<int64_t> fallb
   int64_t x = v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(INT64_MAX)
                   ? INT64_MAX
                   : (v->is_number_float() ? static_cast<int64_t>(v->get<double>()) : v->get<int64_t>());
-  if (x < min || x > max) fail(key, "expected " + expected() + ", got " + describe_json(*v));
+  if (x < min || x > max) fail(key, "expected " + expected(x > max) + ", got " + describe_json(*v));
   return x;
 }
 

@@ -1,5 +1,6 @@
 #include "model/model.h"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 
@@ -64,7 +65,7 @@ Model Model::build(const ModelSpec& spec, uint64_t seed) {
   return m;
 }
 
-size_t Model::logits_op() const { return ends_with_softmax_ ? ops_.size() - 2 : ops_.size() - 1; }
+size_t Model::logits_end() const { return ends_with_softmax_ ? ops_.size() - 1 : ops_.size(); }
 
 void Model::reserve(int64_t max_batch) {
   if (max_batch <= max_batch_) return;
@@ -86,37 +87,51 @@ void Model::reserve(int64_t max_batch) {
 }
 
 const float* Model::forward_logits(const float* x, int64_t batch, bool training) {
+  if (!training) return infer(x, batch, logits_end());
   reserve(batch);
   input_ = x;
-  const size_t end = logits_op() + 1;
-  // With a final softmax only, logits_op() may be "before the first op": the input is the logits.
-  if (ends_with_softmax_ && ops_.size() == 1) return x;
   const float* in = x;
-  for (size_t i = 0; i < end; ++i) {
-    ops_[i]->forward(in, act_[i], batch, training);
+  for (size_t i = 0; i < logits_end(); ++i) {
+    ops_[i]->forward(in, act_[i], batch, true);
     in = act_[i];
   }
   return in;
 }
 
-const float* Model::predict(const float* x, int64_t batch) {
-  reserve(batch);
-  const float* in = x;
-  for (size_t i = 0; i < ops_.size(); ++i) {
-    ops_[i]->forward(in, act_[i], batch, /*training=*/false);
-    in = act_[i];
+const float* Model::predict(const float* x, int64_t batch) { return infer(x, batch, ops_.size()); }
+
+const float* Model::infer(const float* x, int64_t batch, size_t end) {
+  if (end == 0) return x;
+  int64_t widest = 0;
+  for (size_t i = 0; i < end; ++i) widest = std::max(widest, element_count(shapes_[i]));
+  const int64_t chunk = std::min(batch, kInferenceChunk);
+  const int64_t out_size = element_count(shapes_[end - 1]);
+  auto grow = [](std::vector<float>& v, int64_t n) {
+    if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+  };
+  grow(ping_, chunk * widest);
+  grow(pong_, chunk * widest);
+  grow(infer_out_, batch * out_size);
+  for (int64_t first = 0; first < batch; first += chunk) {
+    const int64_t n = std::min(chunk, batch - first);
+    const float* in = x + first * input_size();
+    for (size_t i = 0; i < end; ++i) {
+      float* out = (i % 2 == 0 ? ping_ : pong_).data();
+      ops_[i]->forward(in, out, n, false);
+      in = out;
+    }
+    std::copy(in, in + n * out_size, infer_out_.data() + first * out_size);
   }
-  return in;
+  return infer_out_.data();
 }
 
 float* Model::logits_grad() {
   reserve(1);
-  return ends_with_softmax_ && ops_.size() == 1 ? grad_[0] : grad_[logits_op()];
+  return logits_end() == 0 ? grad_[0] : grad_[logits_end() - 1];
 }
 
 void Model::backward(int64_t batch) {
-  if (ends_with_softmax_ && ops_.size() == 1) return;  // nothing below the loss has weights
-  for (size_t i = logits_op() + 1; i-- > 0;) {
+  for (size_t i = logits_end(); i-- > 0;) {
     const float* x = i == 0 ? input_ : act_[i - 1];
     float* dx = i == 0 ? nullptr : grad_[i - 1];
     ops_[i]->backward(x, act_[i], grad_[i], dx, batch);

@@ -1,8 +1,11 @@
 #pragma once
 // A sequential model: config layers turned into operations, with every buffer planned once.
 //
-// Memory: one arena holds, for each operation i, its output act[i] and the gradient of the loss
-// with respect to it, grad[i], each [max_batch, out_size(i)]. The input batch is not copied.
+// Memory, planned once: for training, one arena holds for each operation i its output act[i]
+// and the gradient of the loss with respect to it, grad[i], each [max_batch, out_size(i)]; the
+// input batch is not copied. Inference keeps nothing for backward: it runs kInferenceChunk
+// examples at a time through two ping-pong buffers, so evaluating 10,000 images at once costs
+// no more memory than a small batch.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -38,9 +41,11 @@ class Model {
   bool ends_with_softmax() const { return ends_with_softmax_; }
   int64_t max_batch() const { return max_batch_; }
 
-  // Plans activation memory for batches of up to max_batch. Forward grows it when needed,
-  // so only a larger batch than ever seen allocates.
+  // Plans training memory for batches of up to max_batch. Training forward grows it when
+  // needed, so only a larger batch than ever seen allocates.
   void reserve(int64_t max_batch);
+
+  static constexpr int64_t kInferenceChunk = 256;
 
   // x: [batch, input_size] -> logits [batch, num_outputs]: the input of the final softmax when
   // there is one (the loss fuses it), the output of the last layer otherwise.
@@ -60,7 +65,9 @@ class Model {
 
  private:
   Model() = default;
-  size_t logits_op() const;  // index of the op whose output is the logits
+  size_t logits_end() const;  // ops [0, logits_end()) produce the logits
+  // Inference through ops [0, end): x [batch, input] -> [batch, out(end - 1)].
+  const float* infer(const float* x, int64_t batch, size_t end);
 
   ModelSpec spec_;
   std::vector<LayerGroup> groups_;
@@ -72,6 +79,7 @@ class Model {
   std::vector<float> arena_;
   std::vector<float*> act_, grad_;     // per op: output and d(loss)/d(output)
   const float* input_ = nullptr;       // the batch of the last forward
+  std::vector<float> ping_, pong_, infer_out_;  // inference buffers
 };
 
 }  // namespace mnistnet
