@@ -1,0 +1,83 @@
+#pragma once
+// The training input pipeline, with the semantics of the Keras MNIST codelab's
+//   dataset.cache().shuffle(5000, reshuffle_each_iteration=True).repeat()
+//          .batch(128, drop_remainder=True).prefetch(AUTOTUNE)
+// i.e. PipelineSpec{.cache = true, .shuffle_buffer = 5000, .repeat = true, .batch_size = 128,
+//                   .drop_remainder = true, .prefetch = 2}.
+//
+//   Pipeline pipe(train, spec);
+//   while (auto batch = pipe.next()) train_step(batch->images, batch->labels, batch->size);
+//
+// The example order comes from IndexStream (index_stream.h): a tf.data shuffle buffer per pass,
+// passes back to back with repeat, so a batch may span two passes. The same spec and seed give
+// the same batches with or without prefetch and whatever the thread timing.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "data/dataset.h"
+#include "data/index_stream.h"
+
+namespace mnistnet {
+
+class PrefetchQueue;
+
+struct PipelineSpec {
+  bool cache = true;           // convert all pixels to float once (count*rows*cols*4 bytes)
+  int64_t shuffle_buffer = 0;  // 0 = no shuffle; >= count = full permutation
+  bool reshuffle_each_iteration = true;
+  bool repeat = false;          // true: endless, passes back to back
+  int batch_size = 32;          // >= 1
+  bool drop_remainder = false;  // drop the last short batch (only matters without repeat)
+  int prefetch = 2;             // batches made ahead on a background thread; 0 = no thread
+  uint64_t seed = 0;
+  float pixel_scale = 1.0f / 256.0f;  // image value = pixel * pixel_scale
+};
+
+struct Batch {
+  int size = 0;                       // examples in this batch, 1..batch_size
+  const float* images = nullptr;      // [size, rows*cols], pixel * pixel_scale
+  const int32_t* labels = nullptr;    // [size]
+  const uint32_t* indices = nullptr;  // [size], the examples' indices in the Dataset
+};
+
+class Pipeline {
+ public:
+  // data must outlive the Pipeline. std::invalid_argument for a bad spec or inconsistent data.
+  Pipeline(const Dataset& data, PipelineSpec spec);
+  ~Pipeline();  // stops and joins the prefetch thread, even mid-stream
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // The next batch, or nullopt once the data is exhausted (never with repeat, unless the data
+  // set is empty). Its pointers stay valid until the next call to next(). Rethrows an exception
+  // raised while producing the batch. Allocates nothing.
+  std::optional<Batch> next();
+
+  int64_t example_size() const { return example_size_; }  // floats per image, rows*cols
+  const PipelineSpec& spec() const { return spec_; }
+
+ private:
+  struct Buffer {
+    std::vector<float> images;      // [batch_size, example_size]
+    std::vector<int32_t> labels;    // [batch_size]
+    std::vector<uint32_t> indices;  // [batch_size]
+    int size = 0;
+  };
+
+  bool fill(Buffer& buffer);  // false when no further batch exists
+  Batch view(const Buffer& buffer) const;
+
+  const Dataset& data_;
+  const PipelineSpec spec_;
+  const int64_t example_size_;
+  std::vector<float> cache_;  // [count, example_size] when spec_.cache
+  IndexStream stream_;
+  std::vector<Buffer> buffers_;  // 1 without prefetch, else prefetch + 2 (see PrefetchQueue)
+  bool exhausted_ = false;       // no-prefetch path only
+  // Last member: destroyed first, so the producer thread stops before what it uses goes away.
+  std::unique_ptr<PrefetchQueue> queue_;
+};
+
+}  // namespace mnistnet
