@@ -7,18 +7,6 @@
 
 namespace mnistnet {
 
-namespace {
-
-// The generator seed for one pass: (seed, pass) hashed so that neighbouring seeds and passes
-// give unrelated streams.
-uint64_t pass_seed(uint64_t seed, int64_t pass) {
-  uint64_t state = seed;
-  uint64_t mixed = ShuffleRng::splitmix64(state) ^ static_cast<uint64_t>(pass);
-  return ShuffleRng::splitmix64(mixed);
-}
-
-}  // namespace
-
 IndexStream::IndexStream(const IndexStreamSpec& spec) : spec_(spec) {
   if (spec.count < 0 || spec.count > (int64_t{1} << 31)) {
     throw std::invalid_argument("IndexStream: count " + std::to_string(spec.count) +
@@ -36,7 +24,8 @@ IndexStream::IndexStream(const IndexStreamSpec& spec) : spec_(spec) {
 
 void IndexStream::start_pass(int64_t pass) {
   pass_ = pass;
-  rng_ = ShuffleRng(pass_seed(spec_.seed, spec_.reshuffle_each_iteration ? pass : 0));
+  // Each pass draws from its own stream derived from (seed, pass), so passes are unrelated.
+  rng_ = Rng(Rng::derive(spec_.seed, static_cast<uint64_t>(spec_.reshuffle_each_iteration ? pass : 0)));
   const auto count = static_cast<uint32_t>(spec_.count);
   live_ = std::min(static_cast<uint32_t>(buffer_.size()), count);
   for (uint32_t i = 0; i < live_; ++i) buffer_[i] = i;
@@ -52,7 +41,7 @@ size_t IndexStream::fill(std::span<uint32_t> out) {
       start_pass(pass_ + 1);
     }
     // With one live slot there is nothing to choose: skip the generator (keeps B <= 1 cheap).
-    const uint32_t slot = live_ == 1 ? 0 : rng_.below(live_);
+    const uint32_t slot = live_ == 1 ? 0 : static_cast<uint32_t>(rng_.below(live_));
     out[written++] = buffer_[slot];
     if (next_input_ < count) {
       buffer_[slot] = next_input_++;

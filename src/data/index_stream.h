@@ -15,7 +15,7 @@
 #include <span>
 #include <vector>
 
-#include "data/shuffle_rng.h"
+#include "core/rng.h"
 
 namespace mnistnet {
 
@@ -46,7 +46,7 @@ class IndexStream {
   uint32_t live_ = 0;             // occupied slots at the front of buffer_
   uint32_t next_input_ = 0;       // next index of this pass to enter the buffer
   int64_t pass_ = 0;
-  ShuffleRng rng_{0};
+  Rng rng_{0};
 };
 
 }  // namespace mnistnet
