@@ -26,6 +26,7 @@ void check_data_fits_model(const Model& model, const Dataset& data, const std::s
 
 Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float pixel_scale) {
   PipelineSpec spec;
+  spec.cache = false;  // one pass: converting pixels while batching beats a float copy of the set
   spec.batch_size = static_cast<int>(std::min<int64_t>(batch_size, std::max<int64_t>(data.count, 1)));
   spec.shuffle_buffer = 0;
   spec.repeat = false;
