@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "layers/activation.h"
 #include "layers/dense.h"
+#include "layers/dropout.h"
 #include "layers/initializer.h"
 #include "layers/reshape.h"
 
@@ -67,10 +68,23 @@ Ops make_reshape(JsonFields& f) {
   return ops;
 }
 
+// Keras's Dropout(rate, seed=None); noise_shape is not supported.
+Ops make_dropout(JsonFields& f) {
+  const double rate = f.number("rate", std::nullopt);
+  if (!(rate >= 0.0 && rate < 1.0))
+    f.fail("rate", "expected a number in [0, 1), got " + describe_json(rate));
+  std::optional<uint64_t> seed;
+  if (f.has("seed")) seed = static_cast<uint64_t>(f.integer("seed", std::nullopt, 0));
+  Ops ops;
+  ops.push_back(std::make_unique<Dropout>(rate, seed));
+  return ops;
+}
+
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table = {
       {"Activation", make_activation},
       {"Dense", make_dense},
+      {"Dropout", make_dropout},
       {"Flatten", make_flatten},
       {"Reshape", make_reshape},
   };

@@ -1,0 +1,52 @@
+#include "layers/dropout.h"
+
+#include <algorithm>
+
+namespace mnistnet {
+
+Dropout::Dropout(double rate, std::optional<uint64_t> seed)
+    : rate_(rate), scale_(static_cast<float>(1.0 / (1.0 - rate))), seed_(seed) {}
+
+Shape Dropout::build(const Shape& input) {
+  size_ = element_count(input);
+  drawn_ = 0;
+  return input;
+}
+
+void Dropout::initialize(Rng& rng) {
+  // Draw from the model's stream even when seeded, so the stream's use does not depend on it.
+  const uint64_t from_model = rng.next_u64();
+  rng_ = Rng(seed_ ? *seed_ : from_model);
+  drawn_ = 0;
+}
+
+void Dropout::reserve(int64_t max_batch) { mask_.resize(static_cast<size_t>(max_batch * size_)); }
+
+void Dropout::forward(const float* x, float* y, int64_t batch, bool training) {
+  const int64_t n = batch * size_;
+  masked_ = training && rate_ > 0.0;
+  if (!masked_) {
+    std::copy(x, x + n, y);
+    return;
+  }
+  // Keep where uniform >= rate, as TensorFlow's dropout does: probability 1 - rate.
+  const float rate = static_cast<float>(rate_);
+  for (int64_t i = frozen_ ? std::min(drawn_, n) : 0; i < n; ++i) {
+    mask_[static_cast<size_t>(i)] = rng_.uniform() >= rate ? 1 : 0;
+  }
+  drawn_ = frozen_ ? std::max(drawn_, n) : n;
+  for (int64_t i = 0; i < n; ++i) y[i] = mask_[static_cast<size_t>(i)] ? x[i] * scale_ : 0.0f;
+}
+
+void Dropout::backward(const float* /*x*/, const float* /*y*/, const float* dy, float* dx,
+                       int64_t batch) {
+  if (!dx) return;
+  const int64_t n = batch * size_;
+  if (!masked_) {
+    std::copy(dy, dy + n, dx);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) dx[i] = mask_[static_cast<size_t>(i)] ? dy[i] * scale_ : 0.0f;
+}
+
+}  // namespace mnistnet
