@@ -6,6 +6,7 @@
 #include "config/json_fields.h"
 #include "core/errors.h"
 #include "layers/activation.h"
+#include "layers/batch_norm.h"
 #include "layers/dense.h"
 #include "layers/dropout.h"
 #include "layers/initializer.h"
@@ -68,6 +69,32 @@ Ops make_reshape(JsonFields& f) {
   return ops;
 }
 
+// Keras's BatchNormalization. Only axis=-1 (channels last); the regularizer/constraint and
+// renorm arguments are not supported and so are unknown keys.
+Ops make_batch_norm(JsonFields& f) {
+  if (f.has("axis")) {
+    const int64_t axis = f.integer("axis", std::nullopt);
+    if (axis != -1) {
+      f.fail("axis", "only -1 (the last, channels axis) is supported, got " +
+                         std::to_string(axis));
+    }
+  }
+  BatchNormOptions o;
+  o.momentum = f.number("momentum", 0.99, 0.0, 1.0);
+  o.epsilon = f.number("epsilon", 1e-3);
+  if (!(o.epsilon > 0.0))
+    f.fail("epsilon", "expected a number > 0, got " + describe_json(o.epsilon));
+  o.center = f.boolean("center", true);
+  o.scale = f.boolean("scale", true);
+  o.beta_initializer = read_initializer(f, "beta_initializer", "zeros");
+  o.gamma_initializer = read_initializer(f, "gamma_initializer", "ones");
+  o.moving_mean_initializer = read_initializer(f, "moving_mean_initializer", "zeros");
+  o.moving_variance_initializer = read_initializer(f, "moving_variance_initializer", "ones");
+  Ops ops;
+  ops.push_back(std::make_unique<BatchNormalization>(o));
+  return ops;
+}
+
 // Keras's Dropout(rate, seed=None); noise_shape is not supported.
 Ops make_dropout(JsonFields& f) {
   const double rate = f.number("rate", std::nullopt);
@@ -83,6 +110,7 @@ Ops make_dropout(JsonFields& f) {
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table = {
       {"Activation", make_activation},
+      {"BatchNormalization", make_batch_norm},
       {"Dense", make_dense},
       {"Dropout", make_dropout},
       {"Flatten", make_flatten},

@@ -1,0 +1,64 @@
+#pragma once
+// BatchNormalization over the last axis (Keras's axis=-1), the channels of an NHWC image or the
+// units after a Dense: an input of shape {..., C} is viewed as rows = batch * (elements / C),
+// columns = C, and every column is normalised with its own statistics.
+//
+// Training:  y = gamma * (x - mean) / sqrt(var + epsilon) + beta with the batch mean and biased
+//            variance of each column (tf.nn.moments); then
+//            moving_mean = momentum * moving_mean + (1 - momentum) * mean, and likewise
+//            moving_variance with the biased batch variance (no Bessel correction, as Keras).
+// Inference: the same with moving_mean and moving_variance instead of the batch statistics.
+//
+// Parameters, in Keras's order: gamma [C] (if scale), beta [C] (if center), both trainable;
+// moving_mean [C], moving_variance [C], non-trainable.
+#include <cstdint>
+#include <vector>
+
+#include "layers/initializer.h"
+#include "layers/layer.h"
+
+namespace mnistnet {
+
+struct BatchNormOptions {
+  double momentum = 0.99;
+  double epsilon = 1e-3;
+  bool center = true;  // learn beta
+  bool scale = true;   // learn gamma
+  Initializer beta_initializer = Initializer::zeros;
+  Initializer gamma_initializer = Initializer::ones;
+  Initializer moving_mean_initializer = Initializer::zeros;
+  Initializer moving_variance_initializer = Initializer::ones;
+};
+
+class BatchNormalization final : public Layer {
+ public:
+  explicit BatchNormalization(BatchNormOptions options = {});
+
+  const char* type() const override { return "BatchNormalization"; }
+  const BatchNormOptions& options() const { return o_; }
+  Shape build(const Shape& input) override;
+  void initialize(Rng& rng) override;
+  std::vector<ParamRef> params() override;
+  void reserve(int64_t max_batch) override;
+  // training=true uses and records batch statistics (and updates the moving ones);
+  // training=false uses the moving statistics and changes nothing.
+  void forward(const float* x, float* y, int64_t batch, bool training) override;
+  // After a training forward: the full gradient through the batch statistics. After an
+  // inference forward: the gradient of that affine map (moving statistics are constants).
+  void backward(const float* x, const float* y, const float* dy, float* dx, int64_t batch) override;
+  int64_t forward_flops() const override { return 2 * rows_per_example_ * channels_; }
+
+ private:
+  BatchNormOptions o_;
+  int64_t channels_ = 0;          // C, the last dimension
+  int64_t rows_per_example_ = 0;  // elements per example / C (H * W for an image)
+  std::vector<float> gamma_, beta_, moving_mean_, moving_variance_;  // [C] each
+  std::vector<float> gamma_grad_, beta_grad_;                        // [C]
+  // Workspace of the last forward, for backward.
+  std::vector<float> x_hat_;        // [max_batch * rows_per_example, C]: (x - mean) * inv_std
+  std::vector<float> inv_std_;      // [C]: 1 / sqrt(var + epsilon) of the statistics used
+  std::vector<double> sum_, sum2_;  // [C]: per-column accumulators
+  bool last_training_ = false;
+};
+
+}  // namespace mnistnet
