@@ -9,7 +9,9 @@
 #include "layers/batch_norm.h"
 #include "layers/dense.h"
 #include "layers/dropout.h"
+#include "layers/global_pooling.h"
 #include "layers/initializer.h"
+#include "layers/pooling.h"
 #include "layers/reshape.h"
 
 namespace mnistnet {
@@ -107,13 +109,43 @@ Ops make_dropout(JsonFields& f) {
   return ops;
 }
 
+// Only Keras's default data layout exists here; naming it is allowed for line-by-line copies.
+void read_channels_last(JsonFields& f) {
+  f.choice("data_format", "channels_last", {"channels_last"});
+}
+
+// MaxPooling2D / AveragePooling2D: pool_size (default 2), strides (default pool_size), padding.
+template <class Pool>
+Ops make_pooling(JsonFields& f) {
+  const std::vector<int64_t> pool = f.int_or_list("pool_size", 2, 2, 1);
+  const std::vector<int64_t> strides =
+      f.has("strides") ? f.int_or_list("strides", std::nullopt, 2, 1) : pool;
+  const bool same = f.choice("padding", "valid", {"valid", "same"}) == "same";
+  read_channels_last(f);
+  Ops ops;
+  ops.push_back(std::make_unique<Pool>(std::array<int64_t, 2>{pool[0], pool[1]},
+                                       std::array<int64_t, 2>{strides[0], strides[1]},
+                                       same ? PoolPadding::same : PoolPadding::valid));
+  return ops;
+}
+
+Ops make_global_average_pooling(JsonFields& f) {
+  read_channels_last(f);
+  Ops ops;
+  ops.push_back(std::make_unique<GlobalAveragePooling2D>(f.boolean("keepdims", false)));
+  return ops;
+}
+
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table = {
       {"Activation", make_activation},
+      {"AveragePooling2D", make_pooling<AveragePooling2D>},
       {"BatchNormalization", make_batch_norm},
       {"Dense", make_dense},
       {"Dropout", make_dropout},
       {"Flatten", make_flatten},
+      {"GlobalAveragePooling2D", make_global_average_pooling},
+      {"MaxPooling2D", make_pooling<MaxPooling2D>},
       {"Reshape", make_reshape},
   };
   return table;

@@ -1,0 +1,23 @@
+#pragma once
+// GlobalAveragePooling2D: the mean over height and width, per channel.
+// Example {H, W, C} -> {C} (or {1, 1, C} with Keras's keepdims=true).
+#include "layers/layer.h"
+
+namespace mnistnet {
+
+class GlobalAveragePooling2D final : public Layer {
+ public:
+  explicit GlobalAveragePooling2D(bool keepdims = false) : keepdims_(keepdims) {}
+
+  const char* type() const override { return "GlobalAveragePooling2D"; }
+  // Throws ShapeError unless the input is an image {H, W, C}.
+  Shape build(const Shape& input) override;
+  void forward(const float* x, float* y, int64_t batch, bool training) override;
+  void backward(const float* x, const float* y, const float* dy, float* dx, int64_t batch) override;
+
+ private:
+  bool keepdims_;
+  int64_t pixels_ = 0, channels_ = 0;  // H * W, C
+};
+
+}  // namespace mnistnet
