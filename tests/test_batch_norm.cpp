@@ -140,6 +140,19 @@ TEST_CASE("BatchNormalization inference uses the moving statistics", "[batchnorm
   }
 }
 
+TEST_CASE("BatchNormalization inference needs no workspace: any batch size", "[batchnorm]") {
+  // The model runs inference in chunks larger than the training batch it reserved for.
+  BatchNormalization bn;
+  bn.build({2, 2, 3});
+  Rng rng(1);
+  bn.initialize(rng);
+  bn.reserve(1);
+  const std::vector<float> x = random_vector(300 * 12, 4);
+  std::vector<float> y(x.size());
+  bn.forward(x.data(), y.data(), 300, false);
+  CHECK(y.back() == Approx(x.back() / std::sqrt(1.001)));
+}
+
 TEST_CASE("BatchNormalization moving averages follow Keras's update", "[batchnorm]") {
   BatchNormalization bn({.momentum = 0.9});
   bn.build({2, 2, 3});

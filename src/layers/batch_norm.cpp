@@ -1,5 +1,6 @@
 #include "layers/batch_norm.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace mnistnet {
@@ -20,6 +21,7 @@ Shape BatchNormalization::build(const Shape& input) {
   moving_variance_.assign(c, 1.0f);
   gamma_grad_.assign(c, 0.0f);
   beta_grad_.assign(c, 0.0f);
+  mean_.assign(c, 0.0);
   inv_std_.assign(c, 0.0f);
   sum_.assign(c, 0.0);
   sum2_.assign(c, 0.0);
@@ -46,50 +48,41 @@ std::vector<ParamRef> BatchNormalization::params() {
   return p;
 }
 
-void BatchNormalization::reserve(int64_t max_batch) {
-  x_hat_.resize(static_cast<size_t>(max_batch * rows_per_example_ * channels_));
-}
-
 void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool training) {
   const int64_t rows = batch * rows_per_example_, cols = channels_;
   const auto col = [](int64_t c) { return static_cast<size_t>(c); };
-  // sum_ <- the mean and sum2_ <- the variance used, per column, in double.
   if (training) {
-    // Two passes (mean, then squared deviations) keep the variance accurate when the mean is
-    // large compared with the spread.
-    std::fill(sum_.begin(), sum_.end(), 0.0);
+    // Two passes in double (mean, then squared deviations) keep the variance accurate when the
+    // mean is large compared with the spread.
+    std::fill(mean_.begin(), mean_.end(), 0.0);
     std::fill(sum2_.begin(), sum2_.end(), 0.0);
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = 0; c < cols; ++c) sum_[col(c)] += x[r * cols + c];
-    for (double& s : sum_) s /= static_cast<double>(rows);
+      for (int64_t c = 0; c < cols; ++c) mean_[col(c)] += x[r * cols + c];
+    for (double& m : mean_) m /= static_cast<double>(rows);
     for (int64_t r = 0; r < rows; ++r) {
       for (int64_t c = 0; c < cols; ++c) {
-        const double d = x[r * cols + c] - sum_[col(c)];
+        const double d = x[r * cols + c] - mean_[col(c)];
         sum2_[col(c)] += d * d;
       }
     }
-    for (double& s : sum2_) s /= static_cast<double>(rows);  // biased, as tf.nn.moments
     const double m = o_.momentum;
     for (size_t c = 0; c < col(cols); ++c) {
-      moving_mean_[c] = static_cast<float>(m * moving_mean_[c] + (1.0 - m) * sum_[c]);
-      moving_variance_[c] = static_cast<float>(m * moving_variance_[c] + (1.0 - m) * sum2_[c]);
+      const double var = sum2_[c] / static_cast<double>(rows);  // biased, as tf.nn.moments
+      inv_std_[c] = static_cast<float>(1.0 / std::sqrt(var + o_.epsilon));
+      moving_mean_[c] = static_cast<float>(m * moving_mean_[c] + (1.0 - m) * mean_[c]);
+      moving_variance_[c] = static_cast<float>(m * moving_variance_[c] + (1.0 - m) * var);
     }
   } else {
     for (size_t c = 0; c < col(cols); ++c) {
-      sum_[c] = moving_mean_[c];
-      sum2_[c] = moving_variance_[c];
+      mean_[c] = moving_mean_[c];
+      inv_std_[c] = static_cast<float>(1.0 / std::sqrt(double{moving_variance_[c]} + o_.epsilon));
     }
   }
-  for (size_t c = 0; c < col(cols); ++c)
-    inv_std_[c] = static_cast<float>(1.0 / std::sqrt(sum2_[c] + o_.epsilon));
-
-  // y = gamma * x_hat + beta, keeping x_hat for backward.
+  // y = gamma * x_hat + beta
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t c = 0; c < cols; ++c) {
       const int64_t i = r * cols + c;
-      const float xh = static_cast<float>(x[i] - sum_[col(c)]) * inv_std_[col(c)];
-      x_hat_[static_cast<size_t>(i)] = xh;
-      float v = xh;
+      float v = x_hat(x[i], c);
       if (o_.scale) v *= gamma_[col(c)];
       if (o_.center) v += beta_[col(c)];
       y[i] = v;
@@ -98,8 +91,8 @@ void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool t
   last_training_ = training;
 }
 
-void BatchNormalization::backward(const float* /*x*/, const float* /*y*/, const float* dy,
-                                  float* dx, int64_t batch) {
+void BatchNormalization::backward(const float* x, const float* /*y*/, const float* dy, float* dx,
+                                  int64_t batch) {
   const int64_t rows = batch * rows_per_example_, cols = channels_;
   const auto col = [](int64_t c) { return static_cast<size_t>(c); };
   // sum_ <- dbeta = sum(dy), sum2_ <- dgamma = sum(dy * x_hat), per column.
@@ -109,7 +102,7 @@ void BatchNormalization::backward(const float* /*x*/, const float* /*y*/, const 
     for (int64_t c = 0; c < cols; ++c) {
       const int64_t i = r * cols + c;
       sum_[col(c)] += dy[i];
-      sum2_[col(c)] += static_cast<double>(dy[i]) * x_hat_[static_cast<size_t>(i)];
+      sum2_[col(c)] += static_cast<double>(dy[i]) * x_hat(x[i], c);
     }
   }
   for (size_t c = 0; c < col(cols); ++c) {
@@ -129,9 +122,7 @@ void BatchNormalization::backward(const float* /*x*/, const float* /*y*/, const 
     for (int64_t c = 0; c < cols; ++c) {
       const int64_t i = r * cols + c;
       const float k = (o_.scale ? gamma_[col(c)] : 1.0f) * inv_std_[col(c)];
-      const float centred =
-          static_cast<float>(dy[i] - sum_[col(c)] - x_hat_[static_cast<size_t>(i)] * sum2_[col(c)]);
-      dx[i] = k * centred;
+      dx[i] = k * static_cast<float>(dy[i] - sum_[col(c)] - x_hat(x[i], c) * sum2_[col(c)]);
     }
   }
 }

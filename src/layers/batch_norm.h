@@ -39,7 +39,6 @@ class BatchNormalization final : public Layer {
   Shape build(const Shape& input) override;
   void initialize(Rng& rng) override;
   std::vector<ParamRef> params() override;
-  void reserve(int64_t max_batch) override;
   // training=true uses and records batch statistics (and updates the moving ones);
   // training=false uses the moving statistics and changes nothing.
   void forward(const float* x, float* y, int64_t batch, bool training) override;
@@ -54,11 +53,20 @@ class BatchNormalization final : public Layer {
   int64_t rows_per_example_ = 0;  // elements per example / C (H * W for an image)
   std::vector<float> gamma_, beta_, moving_mean_, moving_variance_;  // [C] each
   std::vector<float> gamma_grad_, beta_grad_;                        // [C]
-  // Workspace of the last forward, for backward.
-  std::vector<float> x_hat_;        // [max_batch * rows_per_example, C]: (x - mean) * inv_std
-  std::vector<float> inv_std_;      // [C]: 1 / sqrt(var + epsilon) of the statistics used
+  // The statistics of the last forward, for backward, which recomputes
+  // x_hat = (x - mean) * inv_std from x rather than keeping a batch-sized copy: so there is no
+  // per-batch workspace, and inference (run by the model in chunks larger than reserve()'s
+  // batch) is safe at any batch size.
+  std::vector<double> mean_;        // [C]
+  std::vector<float> inv_std_;      // [C]: 1 / sqrt(var + epsilon)
   std::vector<double> sum_, sum2_;  // [C]: per-column accumulators
   bool last_training_ = false;
+
+  // The normalised value of x in column c, the same expression in forward and backward.
+  float x_hat(float x, int64_t c) const {
+    const auto i = static_cast<size_t>(c);
+    return static_cast<float>(x - mean_[i]) * inv_std_[i];
+  }
 };
 
 }  // namespace mnistnet
