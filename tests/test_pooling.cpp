@@ -162,6 +162,18 @@ TEST_CASE("Max pooling per channel over a batch", "[pooling]") {
   for (int i = 0; i < 16; ++i) CHECK(dx[i] == expected[i]);
 }
 
+TEST_CASE("Max pooling inference records nothing: any batch size", "[pooling]") {
+  // The model runs inference in chunks larger than the training batch it reserved for.
+  auto pool = max_pool(2, 2, PoolPadding::valid);
+  pool.build({4, 4, 2});
+  pool.reserve(1);
+  const std::vector<float> x = mnistnet::testing::random_vector(50 * 32, 5);
+  std::vector<float> y(50 * 8), one(8);
+  pool.forward(x.data(), y.data(), 50, false);
+  pool.forward(x.data() + 49 * 32, one.data(), 1, true);  // the last example, as a training batch
+  for (size_t i = 0; i < 8; ++i) CHECK(y[49 * 8 + i] == one[i]);
+}
+
 TEST_CASE("Overlapping max windows accumulate the gradient of a shared maximum", "[pooling]") {
   // 3x3 with the maximum in the centre; pool 2, stride 1: all four windows pick the centre.
   const float x[] = {1, 2, 3, 4, 9, 5, 6, 7, 8};

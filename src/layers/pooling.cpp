@@ -58,7 +58,16 @@ void MaxPooling2D::reserve(int64_t max_batch) {
   argmax_.resize(static_cast<size_t>(max_batch * out_size()));
 }
 
-void MaxPooling2D::forward(const float* x, float* y, int64_t batch, bool /*training*/) {
+void MaxPooling2D::forward(const float* x, float* y, int64_t batch, bool training) {
+  if (training) {
+    pool<true>(x, y, batch);
+  } else {
+    pool<false>(x, y, batch);
+  }
+}
+
+template <bool kRecordArgmax>
+void MaxPooling2D::pool(const float* x, float* y, int64_t batch) {
   const int64_t c_n = channels_;
   for (int64_t b = 0; b < batch; ++b) {
     const float* xb = x + b * in_size();
@@ -66,14 +75,14 @@ void MaxPooling2D::forward(const float* x, float* y, int64_t batch, bool /*train
       for (int64_t ow = 0; ow < out_w_; ++ow) {
         const int64_t o = b * out_size() + (oh * out_w_ + ow) * c_n;
         float* yo = y + o;
-        int32_t* ao = argmax_.data() + o;
+        int32_t* ao = kRecordArgmax ? argmax_.data() + o : nullptr;
         const Window win = window(oh, ow);
         // Seed with the first real element, then keep strictly greater values: ties go to the
         // first maximum in row-major order.
         const int64_t first = (win.h0 * in_w_ + win.w0) * c_n;
         for (int64_t c = 0; c < c_n; ++c) {
           yo[c] = xb[first + c];
-          ao[c] = static_cast<int32_t>(first + c);
+          if constexpr (kRecordArgmax) ao[c] = static_cast<int32_t>(first + c);
         }
         for (int64_t h = win.h0; h < win.h1; ++h) {
           for (int64_t w = win.w0; w < win.w1; ++w) {
@@ -82,7 +91,7 @@ void MaxPooling2D::forward(const float* x, float* y, int64_t batch, bool /*train
             for (int64_t c = 0; c < c_n; ++c) {
               if (xp[c] > yo[c]) {
                 yo[c] = xp[c];
-                ao[c] = static_cast<int32_t>(at + c);
+                if constexpr (kRecordArgmax) ao[c] = static_cast<int32_t>(at + c);
               }
             }
           }

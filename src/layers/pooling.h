@@ -48,7 +48,9 @@ class Pooling2D : public Layer {
 };
 
 // y = the maximum under each window, per channel. Backward routes dy to the arg-max (the first
-// maximum in row-major window order when several are equal), recorded by the last forward.
+// maximum in row-major window order when several are equal), recorded by the last training
+// forward; inference records nothing, so it may run any batch size (the model's inference
+// chunks are not bounded by reserve()).
 class MaxPooling2D final : public Pooling2D {
  public:
   using Pooling2D::Pooling2D;
@@ -60,6 +62,9 @@ class MaxPooling2D final : public Pooling2D {
   void backward(const float* x, const float* y, const float* dy, float* dx, int64_t batch) override;
 
  private:
+  template <bool kRecordArgmax>
+  void pool(const float* x, float* y, int64_t batch);
+
   // [max_batch, out_h, out_w, C]: index of the arg-max within its example's input.
   std::vector<int32_t> argmax_;
 };
