@@ -131,3 +131,17 @@ TEST_CASE("Corrupt, truncated or foreign model files are clear errors", "[model]
   REQUIRE_THROWS_WITH(load_model(with(version)), Contains("byte 8: model format version 9"));
   REQUIRE_THROWS_WITH(load_model(dir.path / "none.mnn"), Contains("none.mnn: cannot open") && Contains("does not exist"));
 }
+
+TEST_CASE("Default layer names follow Keras", "[model][summary]") {
+  Model m = Model::build(spec_of(R"({"input_shape": [8, 8, 1], "layers": [
+      {"type": "Conv2D", "filters": 2, "kernel_size": 3},
+      {"type": "BatchNormalization"},
+      {"type": "MaxPooling2D"},
+      {"type": "Conv2D", "filters": 2, "kernel_size": 2},
+      {"type": "GlobalAveragePooling2D"},
+      {"type": "Dense", "units": 3, "activation": "softmax"}]})"), 1);
+  std::vector<std::string> names;
+  for (const auto& row : m.summary_rows()) names.push_back(row.name);
+  CHECK(names == std::vector<std::string>{"conv2d", "batch_normalization", "max_pooling2d", "conv2d_1",
+                                          "global_average_pooling2d", "dense"});
+}

@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "layers/activation.h"
 #include "layers/batch_norm.h"
+#include "layers/conv2d.h"
 #include "layers/dense.h"
 #include "layers/dropout.h"
 #include "layers/global_pooling.h"
@@ -109,6 +110,29 @@ Ops make_dropout(JsonFields& f) {
   return ops;
 }
 
+// Keras's Conv2D(filters, kernel_size, strides=1, padding="valid", use_bias=True, activation=None).
+Ops make_conv2d(JsonFields& f) {
+  Conv2DOptions o;
+  o.filters = f.integer("filters", std::nullopt, 1, 1 << 16);
+  const std::vector<int64_t> kernel = f.int_or_list("kernel_size", std::nullopt, 2, 1);
+  const std::vector<int64_t> strides = f.int_or_list("strides", 1, 2, 1);
+  o.kernel_h = kernel[0];
+  o.kernel_w = kernel[1];
+  o.stride_h = strides[0];
+  o.stride_w = strides[1];
+  o.same = f.choice("padding", "valid", {"valid", "same"}) == "same";
+  o.use_bias = f.boolean("use_bias", true);
+  o.kernel_init = read_initializer(f, "kernel_initializer", "glorot_uniform");
+  o.bias_init = read_initializer(f, "bias_initializer", "zeros");
+  const std::vector<int64_t> dilation = f.int_or_list("dilation_rate", 1, 2, 1);
+  if (dilation[0] != 1 || dilation[1] != 1) f.fail("dilation_rate", "only 1 (no dilation) is supported");
+  f.choice("data_format", "channels_last", {"channels_last"});
+  Ops ops;
+  ops.push_back(std::make_unique<Conv2D>(o));
+  add_activation(ops, f);
+  return ops;
+}
+
 // Only Keras's default data layout exists here; naming it is allowed for line-by-line copies.
 void read_channels_last(JsonFields& f) {
   f.choice("data_format", "channels_last", {"channels_last"});
@@ -141,6 +165,7 @@ const std::map<std::string, Factory>& registry() {
       {"Activation", make_activation},
       {"AveragePooling2D", make_pooling<AveragePooling2D>},
       {"BatchNormalization", make_batch_norm},
+      {"Conv2D", make_conv2d},
       {"Dense", make_dense},
       {"Dropout", make_dropout},
       {"Flatten", make_flatten},

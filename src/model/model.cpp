@@ -12,6 +12,26 @@ namespace mnistnet {
 
 Model::~Model() = default;
 
+namespace {
+
+// Keras's default layer names: "Dense" -> "dense", "MaxPooling2D" -> "max_pooling2d",
+// "BatchNormalization" -> "batch_normalization", "Conv2D" -> "conv2d".
+std::string keras_snake_case(const std::string& type) {
+  std::string out;
+  for (size_t i = 0; i < type.size(); ++i) {
+    const auto c = static_cast<unsigned char>(type[i]);
+    const bool upper = std::isupper(c) != 0;
+    const bool starts_word = i > 0 && upper &&
+                             ((i + 1 < type.size() && std::islower(static_cast<unsigned char>(type[i + 1]))) ||
+                              std::islower(static_cast<unsigned char>(type[i - 1])));
+    if (starts_word) out += '_';
+    out += static_cast<char>(std::tolower(c));
+  }
+  return out;
+}
+
+}  // namespace
+
 Model Model::build(const ModelSpec& spec, uint64_t seed) {
   Model m;
   m.spec_ = spec;
@@ -21,13 +41,7 @@ Model Model::build(const ModelSpec& spec, uint64_t seed) {
     const LayerSpec& ls = spec.layers[g];
     LayerGroup group = make_layer(ls, spec.source);
     if (group.name.empty()) {
-      std::string base;
-      for (char c : group.type) {
-        if (std::isupper(static_cast<unsigned char>(c)) && !base.empty() &&
-            !std::isupper(static_cast<unsigned char>(base.back())))
-          base += '_';
-        base += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      }
+      const std::string base = keras_snake_case(group.type);
       const int n = type_count[base]++;
       group.name = n == 0 ? base : base + "_" + std::to_string(n);
     }

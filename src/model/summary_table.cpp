@@ -1,5 +1,6 @@
 #include "model/summary_table.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace mnistnet {
@@ -29,13 +30,16 @@ ParamCounts count_params(Model& model) {
 }
 
 std::string summary_table(Model& model, const std::string& name) {
-  const std::string thin(65, '_'), thick(65, '=');
+  const auto rows = model.summary_rows();
+  // Keras's widths, widened when a name would run into the next column.
+  size_t first = 28;
+  for (const auto& r : rows) first = std::max(first, r.name.size() + r.type.size() + 5);
+  const std::string thin(first + 37, '_'), thick(first + 37, '=');
   std::ostringstream out;
   out << "Model: \"" << name << "\"\n" << thin << "\n";
-  out << " " << pad("Layer (type)", 28) << pad("Output Shape", 26) << "Param #\n" << thick << "\n";
-  const auto rows = model.summary_rows();
+  out << " " << pad("Layer (type)", first) << pad("Output Shape", 26) << "Param #\n" << thick << "\n";
   for (size_t i = 0; i < rows.size(); ++i) {
-    out << " " << pad(rows[i].name + " (" + rows[i].type + ")", 28)
+    out << " " << pad(rows[i].name + " (" + rows[i].type + ")", first)
         << pad(keras_shape_string(rows[i].output), 26) << rows[i].params << "\n";
     if (i + 1 < rows.size()) out << "\n";
   }
