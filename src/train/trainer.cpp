@@ -34,7 +34,6 @@ Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float
   spec.prefetch = 1;
   spec.pixel_scale = pixel_scale;
   Pipeline pipeline(data, spec);
-  model.reserve(spec.batch_size);
   LossSums total;
   while (auto batch = pipeline.next()) {
     const float* logits = model.forward_logits(batch->images, batch->size, /*training=*/false);
