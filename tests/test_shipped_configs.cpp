@@ -4,7 +4,10 @@
 
 #include "config/config_loader.h"
 #include "model/model.h"
+#include "model/model_file.h"
 #include "model/summary_table.h"
+#include "gradient_check.h"
+#include "synthetic_idx.h"
 
 using namespace mnistnet;
 
@@ -54,4 +57,25 @@ TEST_CASE("Fashion configs differ from the MNIST ones only in the data set", "[c
     b["data"]["dataset"] = "mnist";
     CHECK(a == b);
   }
+}
+
+TEST_CASE("A conv_bn model with trained statistics saves and loads with identical predictions",
+          "[configs][model][file]") {
+  mnistnet::testing::TempDir dir;
+  Config c = load_config((kConfigs / "conv_bn.json").string());
+  Model m = Model::build(c.model, c.seed);
+  const int64_t batch = 8;
+  const auto x = mnistnet::testing::random_vector(batch * 784, 3, 0.5f);
+  // Training forwards move the batch-norm statistics away from their initial 0 and 1.
+  for (int i = 0; i < 3; ++i) m.forward_logits(x.data(), batch, true);
+  const float* before = m.predict(x.data(), batch);
+  const std::vector<float> expected(before, before + batch * 10);
+  save_model(dir.path / "conv_bn.mnn", m, {"conv_bn", "mnist", 256.0, 10000});
+  LoadedModel loaded = load_model(dir.path / "conv_bn.mnn");
+  const float* after = loaded.model.predict(x.data(), batch);
+  CHECK(std::equal(expected.begin(), expected.end(), after));
+  bool moved = false;
+  for (const ParamRef& p : loaded.model.params())
+    if (p.name == "batch_normalization/moving_mean") moved = p.value[0] != 0.0f;
+  CHECK(moved);
 }
