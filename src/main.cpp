@@ -43,6 +43,17 @@ int main(int argc, char** argv) {
   summary_cmd->add_option("--set", summary.overrides, "Override a config key: key.path=value (repeatable)");
   summary_cmd->add_flag("--json", summary.json, "Print JSON instead of the table");
 
+  mnistnet::BenchOptions bench;
+  auto* bench_cmd = app.add_subcommand("bench", "Measure training and inference speed of a config's model (random data)");
+  bench_cmd->add_option("-c,--config", bench.config, "Config file (JSON)")->required()->check(CLI::ExistingFile);
+  bench_cmd->add_option("--set", bench.overrides, "Override a config key: key.path=value (repeatable)");
+  bench_cmd->add_option("--steps", bench.steps, "Timed training steps")->check(CLI::PositiveNumber);
+  bench_cmd->add_option("--warmup", bench.warmup, "Untimed steps first")->check(CLI::NonNegativeNumber);
+  bench_cmd->add_option("--threads", bench.threads, "OpenBLAS threads (default: the config's, else all cores)")->check(CLI::NonNegativeNumber);
+  bench_cmd->add_option("--infer-batch", bench.infer_batch, "Inference batch size")->check(CLI::PositiveNumber);
+  bench_cmd->add_flag("--peak", bench.peak, "Also measure the SGEMM peak of this machine");
+  bench_cmd->add_flag("--json", bench.json, "Print one JSON object");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -54,6 +65,7 @@ int main(int argc, char** argv) {
     if (*train_cmd) return mnistnet::run_train(train);
     if (*eval_cmd) return mnistnet::run_eval(eval);
     if (*summary_cmd) return mnistnet::run_summary(summary);
+    if (*bench_cmd) return mnistnet::run_bench(bench);
   } catch (const mnistnet::UserError& e) {
     return report("error: ", e.what(), 2);
   } catch (const mnistnet::DivergenceError& e) {

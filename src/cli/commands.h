@@ -31,4 +31,16 @@ struct SummaryOptions {
 };
 int run_summary(const SummaryOptions& options);
 
+struct BenchOptions {
+  std::string config;
+  std::vector<std::string> overrides;
+  int64_t steps = 100;        // timed training steps
+  int64_t warmup = 10;        // untimed steps first (first-step allocation, caches, threads)
+  int threads = 0;            // OpenBLAS threads; 0 = the config's, else all cores
+  int64_t infer_batch = 1000;
+  bool peak = false;          // also measure the machine's SGEMM peak
+  bool json = false;
+};
+int run_bench(const BenchOptions& options);
+
 }  // namespace mnistnet

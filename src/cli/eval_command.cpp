@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "core/denormals.h"
 #include "data/data_locator.h"
 #include "model/model_file.h"
 #include "train/trainer.h"
@@ -9,6 +10,7 @@
 namespace mnistnet {
 
 int run_eval(const EvalOptions& options) {
+  flush_denormals_to_zero();
   LoadedModel loaded = load_model(options.model);
   const auto data_dir = find_dataset_dir(loaded.meta.dataset, options.data_dir);
   const Dataset test = load_split(data_dir, "t10k");

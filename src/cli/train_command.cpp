@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "core/denormals.h"
 #include "config/config_loader.h"
 #include "core/atomic_file.h"
 #include "core/blas.h"
@@ -59,6 +60,7 @@ nlohmann::json run_summary_json(const std::vector<EpochResult>& results, const f
 }  // namespace
 
 int run_train(const TrainOptions& options) {
+  flush_denormals_to_zero();
   Config config = load_config(options.config, options.overrides);
   if (!options.data_dir.empty()) config.data.path = options.data_dir;
   Model model = Model::build(config.model, Rng::derive(config.seed, 1));

@@ -3,7 +3,24 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/parallel_for.h"
+
 namespace mnistnet {
+
+namespace {
+
+// Rows are reduced in a fixed number of blocks, each into its own partial sums, then added in
+// block order: two cores share the work and the result does not depend on the thread count.
+constexpr int64_t kBlocks = 4;
+
+template <class Body>
+void for_row_blocks(int64_t rows, Body&& body) {
+  parallel_for(kBlocks, [&](int64_t first, int64_t last) {
+    for (int64_t b = first; b < last; ++b) body(b, rows * b / kBlocks, rows * (b + 1) / kBlocks);
+  });
+}
+
+}  // namespace
 
 BatchNormalization::BatchNormalization(BatchNormOptions options) : o_(options) {}
 
@@ -25,6 +42,13 @@ Shape BatchNormalization::build(const Shape& input) {
   inv_std_.assign(c, 0.0f);
   sum_.assign(c, 0.0);
   sum2_.assign(c, 0.0);
+  partial_.assign(c * static_cast<size_t>(kBlocks), 0.0);
+  partial_dyx_.assign(partial_.size(), 0.0);
+  scale_.assign(c, 0.0f);
+  shift_.assign(c, 0.0f);
+  mean_f_.assign(c, 0.0f);
+  mean_dy_.assign(c, 0.0f);
+  mean_dyx_.assign(c, 0.0f);
   return input;
 }
 
@@ -48,23 +72,39 @@ std::vector<ParamRef> BatchNormalization::params() {
   return p;
 }
 
+
+void BatchNormalization::sum_columns_into(std::vector<double>& out) const {
+  const auto cols = static_cast<size_t>(channels_);
+  std::fill(out.begin(), out.end(), 0.0);
+  for (size_t b = 0; b < static_cast<size_t>(kBlocks); ++b)
+    for (size_t c = 0; c < cols; ++c) out[c] += partial_[b * cols + c];
+}
+
 void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool training) {
   const int64_t rows = batch * rows_per_example_, cols = channels_;
   const auto col = [](int64_t c) { return static_cast<size_t>(c); };
   if (training) {
     // Two passes in double (mean, then squared deviations) keep the variance accurate when the
     // mean is large compared with the spread.
-    std::fill(mean_.begin(), mean_.end(), 0.0);
-    std::fill(sum2_.begin(), sum2_.end(), 0.0);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t c = 0; c < cols; ++c) mean_[col(c)] += x[r * cols + c];
+    for_row_blocks(rows, [&](int64_t b, int64_t begin, int64_t end) {
+      double* acc = partial_.data() + b * cols;
+      std::fill(acc, acc + cols, 0.0);
+      for (int64_t r = begin; r < end; ++r)
+        for (int64_t c = 0; c < cols; ++c) acc[c] += x[r * cols + c];
+    });
+    sum_columns_into(mean_);
     for (double& m : mean_) m /= static_cast<double>(rows);
-    for (int64_t r = 0; r < rows; ++r) {
-      for (int64_t c = 0; c < cols; ++c) {
-        const double d = x[r * cols + c] - mean_[col(c)];
-        sum2_[col(c)] += d * d;
+    for_row_blocks(rows, [&](int64_t b, int64_t begin, int64_t end) {
+      double* acc = partial_.data() + b * cols;
+      std::fill(acc, acc + cols, 0.0);
+      for (int64_t r = begin; r < end; ++r) {
+        for (int64_t c = 0; c < cols; ++c) {
+          const double d = x[r * cols + c] - mean_[col(c)];
+          acc[c] += d * d;
+        }
       }
-    }
+    });
+    sum_columns_into(sum2_);
     const double m = o_.momentum;
     for (size_t c = 0; c < col(cols); ++c) {
       const double var = sum2_[c] / static_cast<double>(rows);  // biased, as tf.nn.moments
@@ -78,16 +118,20 @@ void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool t
       inv_std_[c] = static_cast<float>(1.0 / std::sqrt(double{moving_variance_[c]} + o_.epsilon));
     }
   }
-  // y = gamma * x_hat + beta
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) {
-      const int64_t i = r * cols + c;
-      float v = x_hat(x[i], c);
-      if (o_.scale) v *= gamma_[col(c)];
-      if (o_.center) v += beta_[col(c)];
-      y[i] = v;
-    }
+  // y = gamma * x_hat + beta = (x - mean) * k + beta, k = gamma * inv_std, per column.
+  // (Folding the mean into the shift would lose precision when the mean dwarfs the spread.)
+  for (size_t c = 0; c < col(cols); ++c) {
+    scale_[c] = (o_.scale ? gamma_[c] : 1.0f) * inv_std_[c];
+    mean_f_[c] = static_cast<float>(mean_[c]);
+    shift_[c] = o_.center ? beta_[c] : 0.0f;
   }
+  parallel_for(rows, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const float* xr = x + r * cols;
+      float* yr = y + r * cols;
+      for (int64_t c = 0; c < cols; ++c) yr[c] = (xr[c] - mean_f_[col(c)]) * scale_[col(c)] + shift_[col(c)];
+    }
+  }, 256);
   last_training_ = training;
 }
 
@@ -96,15 +140,26 @@ void BatchNormalization::backward(const float* x, const float* /*y*/, const floa
   const int64_t rows = batch * rows_per_example_, cols = channels_;
   const auto col = [](int64_t c) { return static_cast<size_t>(c); };
   // sum_ <- dbeta = sum(dy), sum2_ <- dgamma = sum(dy * x_hat), per column.
-  std::fill(sum_.begin(), sum_.end(), 0.0);
-  std::fill(sum2_.begin(), sum2_.end(), 0.0);
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) {
-      const int64_t i = r * cols + c;
-      sum_[col(c)] += dy[i];
-      sum2_[col(c)] += static_cast<double>(dy[i]) * x_hat(x[i], c);
+  // partial_ holds both: block b's dy sums at [2b], its dy * x_hat sums at [2b + 1].
+  parallel_for(kBlocks, [&](int64_t first, int64_t last) {
+    for (int64_t b = first; b < last; ++b) {
+      double* acc_dy = partial_.data() + b * cols;
+      double* acc_dyx = partial_dyx_.data() + b * cols;
+      std::fill(acc_dy, acc_dy + cols, 0.0);
+      std::fill(acc_dyx, acc_dyx + cols, 0.0);
+      for (int64_t r = rows * b / kBlocks; r < rows * (b + 1) / kBlocks; ++r) {
+        for (int64_t c = 0; c < cols; ++c) {
+          const int64_t i = r * cols + c;
+          acc_dy[c] += dy[i];
+          acc_dyx[c] += static_cast<double>(dy[i]) * x_hat(x[i], c);
+        }
+      }
     }
-  }
+  });
+  sum_columns_into(sum_);
+  std::swap(partial_, partial_dyx_);
+  sum_columns_into(sum2_);
+  std::swap(partial_, partial_dyx_);
   for (size_t c = 0; c < col(cols); ++c) {
     if (o_.scale) gamma_grad_[c] = static_cast<float>(sum2_[c]);
     if (o_.center) beta_grad_[c] = static_cast<float>(sum_[c]);
@@ -115,16 +170,18 @@ void BatchNormalization::backward(const float* x, const float* /*y*/, const floa
   // With moving statistics they are constants: dx = gamma * inv_std * dy.
   const double inv_rows = last_training_ ? 1.0 / static_cast<double>(rows) : 0.0;
   for (size_t c = 0; c < col(cols); ++c) {
-    sum_[c] *= inv_rows;
-    sum2_[c] *= inv_rows;
+    mean_dy_[c] = static_cast<float>(sum_[c] * inv_rows);
+    mean_dyx_[c] = static_cast<float>(sum2_[c] * inv_rows);
+    scale_[c] = (o_.scale ? gamma_[c] : 1.0f) * inv_std_[c];
   }
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) {
-      const int64_t i = r * cols + c;
-      const float k = (o_.scale ? gamma_[col(c)] : 1.0f) * inv_std_[col(c)];
-      dx[i] = k * static_cast<float>(dy[i] - sum_[col(c)] - x_hat(x[i], c) * sum2_[col(c)]);
+  parallel_for(rows, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      for (int64_t c = 0; c < cols; ++c) {
+        const int64_t i = r * cols + c;
+        dx[i] = scale_[col(c)] * (dy[i] - mean_dy_[col(c)] - x_hat(x[i], c) * mean_dyx_[col(c)]);
+      }
     }
-  }
+  }, 256);
 }
 
 }  // namespace mnistnet

@@ -60,6 +60,9 @@ class BatchNormalization final : public Layer {
   std::vector<double> mean_;        // [C]
   std::vector<float> inv_std_;      // [C]: 1 / sqrt(var + epsilon)
   std::vector<double> sum_, sum2_;  // [C]: per-column accumulators
+  std::vector<double> partial_, partial_dyx_;  // [blocks, C]: per-block partial sums
+  std::vector<float> scale_, shift_, mean_f_, mean_dy_, mean_dyx_;  // [C]: per-column coefficients
+  void sum_columns_into(std::vector<double>& out) const;
   bool last_training_ = false;
 
   // The normalised value of x in column c, the same expression in forward and backward.

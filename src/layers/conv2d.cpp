@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/blas.h"
+#include "core/parallel_for.h"
 
 namespace mnistnet {
 
@@ -61,11 +62,14 @@ void Conv2D::im2col(const float* x, int64_t batch) {
   // Row (b, oy, ox) of cols holds the receptive field in (ky, kx, c) order, zeros where it
   // hangs over the padding. In NHWC, for one ky the kw*Cin values are contiguous in x when the
   // whole kernel row is inside the image, so most of the work is one copy per kernel row.
+  // Output rows of different (b, oy) are independent: the two cores share them.
   const int64_t row_len = o_.kernel_w * in_c_;
-  float* out = cols_.data();
-  for (int64_t b = 0; b < batch; ++b) {
-    const float* image = x + b * in_h_ * in_w_ * in_c_;
-    for (int64_t oy = 0; oy < out_h_; ++oy) {
+  const int64_t image_size = in_h_ * in_w_ * in_c_;
+  parallel_for(batch * out_h_, [&](int64_t begin, int64_t end) {
+    for (int64_t line = begin; line < end; ++line) {
+      const int64_t b = line / out_h_, oy = line % out_h_;
+      const float* image = x + b * image_size;
+      float* out = cols_.data() + line * out_w_ * patch_;
       for (int64_t ox = 0; ox < out_w_; ++ox) {
         const int64_t x0 = ox * o_.stride_w - pad_left_;
         const bool columns_inside = x0 >= 0 && x0 + o_.kernel_w <= in_w_;
@@ -89,34 +93,38 @@ void Conv2D::im2col(const float* x, int64_t batch) {
         }
       }
     }
-  }
+  });
 }
 
 void Conv2D::col2im(float* dx, int64_t batch) const {
   // The adjoint of im2col: every column entry adds back into the input pixel it came from.
-  std::fill(dx, dx + batch * in_h_ * in_w_ * in_c_, 0.0f);
+  // Patches overlap within an image, never across images: the cores split the batch.
   const int64_t row_len = o_.kernel_w * in_c_;
-  const float* in = cols_.data();
-  for (int64_t b = 0; b < batch; ++b) {
-    float* image = dx + b * in_h_ * in_w_ * in_c_;
-    for (int64_t oy = 0; oy < out_h_; ++oy) {
-      for (int64_t ox = 0; ox < out_w_; ++ox) {
-        const int64_t x0 = ox * o_.stride_w - pad_left_;
-        for (int64_t ky = 0; ky < o_.kernel_h; ++ky, in += row_len) {
-          const int64_t iy = oy * o_.stride_h - pad_top_ + ky;
-          if (iy < 0 || iy >= in_h_) continue;
-          float* dst_row = image + (iy * in_w_) * in_c_;
-          for (int64_t kx = 0; kx < o_.kernel_w; ++kx) {
-            const int64_t ix = x0 + kx;
-            if (ix < 0 || ix >= in_w_) continue;
-            float* dst = dst_row + ix * in_c_;
-            const float* src = in + kx * in_c_;
-            for (int64_t c = 0; c < in_c_; ++c) dst[c] += src[c];
+  const int64_t image_size = in_h_ * in_w_ * in_c_;
+  parallel_for(batch, [&](int64_t first, int64_t last) {
+    std::fill(dx + first * image_size, dx + last * image_size, 0.0f);
+    for (int64_t b = first; b < last; ++b) {
+      float* image = dx + b * image_size;
+      const float* in = cols_.data() + b * out_h_ * out_w_ * patch_;
+      for (int64_t oy = 0; oy < out_h_; ++oy) {
+        for (int64_t ox = 0; ox < out_w_; ++ox) {
+          const int64_t x0 = ox * o_.stride_w - pad_left_;
+          for (int64_t ky = 0; ky < o_.kernel_h; ++ky, in += row_len) {
+            const int64_t iy = oy * o_.stride_h - pad_top_ + ky;
+            if (iy < 0 || iy >= in_h_) continue;
+            float* dst_row = image + (iy * in_w_) * in_c_;
+            for (int64_t kx = 0; kx < o_.kernel_w; ++kx) {
+              const int64_t ix = x0 + kx;
+              if (ix < 0 || ix >= in_w_) continue;
+              float* dst = dst_row + ix * in_c_;
+              const float* src = in + kx * in_c_;
+              for (int64_t c = 0; c < in_c_; ++c) dst[c] += src[c];
+            }
           }
         }
       }
     }
-  }
+  });
 }
 
 void Conv2D::forward(const float* x, float* y, int64_t batch, bool training) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <map>
 
 #include "core/errors.h"
@@ -13,6 +14,10 @@ namespace mnistnet {
 Model::~Model() = default;
 
 namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 // Keras's default layer names: "Dense" -> "dense", "MaxPooling2D" -> "max_pooling2d",
 // "BatchNormalization" -> "batch_normalization", "Conv2D" -> "conv2d".
@@ -71,6 +76,16 @@ Model Model::build(const ModelSpec& spec, uint64_t seed) {
                       ": the last layer must end with a softmax (or linear logits) for "
                       "sparse_categorical_crossentropy");
   }
+  // Operations before the first one with parameters need no input gradient: backward skips
+  // them, and the first parameterised one does not compute its dx (for conv_bn, no col2im of
+  // the first convolution).
+  m.first_needing_dx_ = m.ops_.size();
+  for (size_t i = 0; i < m.ops_.size(); ++i) {
+    if (!m.ops_[i]->params().empty()) {
+      m.first_needing_dx_ = i;
+      break;
+    }
+  }
   // Each op draws from its own stream, so adding a layer does not change the others' weights.
   for (size_t i = 0; i < m.ops_.size(); ++i) {
     Rng rng(Rng::derive(seed, i + 1));
@@ -106,7 +121,9 @@ const float* Model::forward_logits(const float* x, int64_t batch, bool training)
   input_ = x;
   const float* in = x;
   for (size_t i = 0; i < logits_end(); ++i) {
+    const auto start = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     ops_[i]->forward(in, act_[i], batch, true);
+    if (profiling_) profile_[i].forward_seconds += seconds_since(start);
     in = act_[i];
   }
   return in;
@@ -145,10 +162,12 @@ float* Model::logits_grad() {
 }
 
 void Model::backward(int64_t batch) {
-  for (size_t i = logits_end(); i-- > 0;) {
+  for (size_t i = logits_end(); i-- > first_needing_dx_;) {
     const float* x = i == 0 ? input_ : act_[i - 1];
-    float* dx = i == 0 ? nullptr : grad_[i - 1];
+    float* dx = i == first_needing_dx_ ? nullptr : grad_[i - 1];
+    const auto start = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     ops_[i]->backward(x, act_[i], grad_[i], dx, batch);
+    if (profiling_) profile_[i].backward_seconds += seconds_since(start);
   }
 }
 
@@ -175,6 +194,16 @@ std::vector<SummaryRow> Model::summary_rows() {
     for (const ParamRef& p : ops_[i]->params()) row.params += p.size();
   }
   return rows;
+}
+
+void Model::set_profiling(bool on) {
+  profiling_ = on;
+  profile_.assign(ops_.size(), {});
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    profile_[i].group = groups_[op_group_[i]].name;
+    profile_[i].type = ops_[i]->type();
+    profile_[i].forward_flops = ops_[i]->forward_flops();
+  }
 }
 
 int64_t Model::forward_flops() const {

@@ -17,6 +17,13 @@
 
 namespace mnistnet {
 
+// Time spent in one operation, summed over the profiled steps (see Model::set_profile).
+struct OpProfile {
+  std::string group, type;  // the config layer's name and the operation's type
+  int64_t forward_flops = 0;  // per example
+  double forward_seconds = 0.0, backward_seconds = 0.0;
+};
+
 struct SummaryRow {
   std::string name, type;
   Shape output;
@@ -63,6 +70,11 @@ class Model {
   std::vector<SummaryRow> summary_rows();
   int64_t forward_flops() const;
 
+  // While enabled, training forward and backward time every operation into profile(); off by
+  // default, so the training loop pays one untaken branch per operation.
+  void set_profiling(bool on);
+  const std::vector<OpProfile>& profile() const { return profile_; }
+
  private:
   Model() = default;
   size_t logits_end() const;  // ops [0, logits_end()) produce the logits
@@ -80,6 +92,9 @@ class Model {
   std::vector<float*> act_, grad_;     // per op: output and d(loss)/d(output)
   const float* input_ = nullptr;       // the batch of the last forward
   std::vector<float> ping_, pong_, infer_out_;  // inference buffers
+  size_t first_needing_dx_ = 0;        // ops before it have no parameters: backward stops there
+  bool profiling_ = false;
+  std::vector<OpProfile> profile_;
 };
 
 }  // namespace mnistnet

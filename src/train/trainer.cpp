@@ -5,8 +5,6 @@
 #include <cmath>
 
 #include "core/errors.h"
-#include "data/pipeline.h"
-#include "model/loss.h"
 
 namespace mnistnet {
 
@@ -22,6 +20,17 @@ void check_data_fits_model(const Model& model, const Dataset& data, const std::s
     throw UserError(what + ": labels go up to " + std::to_string(top) + " but the model has " +
                     std::to_string(model.num_outputs()) + " outputs");
   }
+}
+
+LossSums train_step(Model& model, Optimizer& optimizer, const Batch& batch, float lr) {
+  const float* logits = model.forward_logits(batch.images, batch.size, /*training=*/true);
+  const LossSums s = softmax_cross_entropy(logits, batch.labels, batch.size, model.num_outputs(), model.logits_grad());
+  // A non-finite loss would poison every weight through the update: stop before it.
+  if (std::isfinite(s.loss)) {
+    model.backward(batch.size);
+    optimizer.step(lr);
+  }
+  return s;
 }
 
 Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float pixel_scale) {
@@ -77,7 +86,6 @@ std::vector<EpochResult> fit(Model& model, const Dataset& train, const Dataset& 
   std::unique_ptr<Optimizer> optimizer = make_optimizer(t.optimizer);
   optimizer->attach(model.params());
   model.reserve(t.batch_size);
-  const int64_t classes = model.num_outputs();
 
   std::vector<EpochResult> results;
   for (int epoch = 0; epoch < t.epochs; ++epoch) {
@@ -88,14 +96,11 @@ std::vector<EpochResult> fit(Model& model, const Dataset& train, const Dataset& 
     int64_t correct = 0, seen = 0;
     for (int64_t step = 1; step <= steps; ++step) {
       const std::optional<Batch> batch = pipeline.next();
-      const float* logits = model.forward_logits(batch->images, batch->size, /*training=*/true);
-      const LossSums s = softmax_cross_entropy(logits, batch->labels, batch->size, classes, model.logits_grad());
+      const LossSums s = train_step(model, *optimizer, *batch, static_cast<float>(lr));
       if (!std::isfinite(s.loss)) {
         throw DivergenceError("the loss is not finite at epoch " + std::to_string(epoch + 1) +
                               ", step " + std::to_string(step) + " (learning rate " + std::to_string(lr) + ")");
       }
-      model.backward(batch->size);
-      optimizer->step(static_cast<float>(lr));
       loss_sum += s.loss;
       correct += s.correct;
       seen += batch->size;

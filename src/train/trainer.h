@@ -5,6 +5,8 @@
 
 #include "config/spec.h"
 #include "data/dataset.h"
+#include "data/pipeline.h"
+#include "model/loss.h"
 #include "model/model.h"
 #include "optim/optimizer.h"
 
@@ -35,6 +37,10 @@ class TrainingObserver {
   }
   virtual void on_epoch_end(const EpochResult& result) { (void)result; }
 };
+
+// One optimisation step on a batch: forward, fused softmax cross-entropy, backward, update.
+// Returns the batch's loss sum and correct count (what the progress line averages).
+LossSums train_step(Model& model, Optimizer& optimizer, const Batch& batch, float lr);
 
 // Evaluates in inference mode on the whole data set, in order, in batches of batch_size.
 Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float pixel_scale);

@@ -1,0 +1,106 @@
+#include "core/parallel_for.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "core/denormals.h"
+
+namespace mnistnet {
+namespace {
+
+// Persistent workers woken through one generation counter (C++20 atomic wait, a futex on
+// Linux), so a parallel_for costs a wake-up, not a thread start.
+class WorkerPool {
+ public:
+  explicit WorkerPool(int workers) {
+    for (int i = 0; i < workers; ++i) threads_.emplace_back([this, i] { work(i + 1); });
+  }
+  ~WorkerPool() {
+    stop_.store(true, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
+    generation_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  int threads() const { return static_cast<int>(threads_.size()) + 1; }
+
+  void run(int64_t n, int shares, detail::RangeFn fn, void* context) {
+    n_ = n;
+    shares_ = shares;
+    fn_ = fn;
+    context_ = context;
+    done_.store(0, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
+    generation_.notify_all();
+    run_share(0);
+    const int helpers = shares - 1;
+    // The other shares are about as long as ours: spin briefly before sleeping.
+    for (int spin = 0; spin < 4000 && done_.load(std::memory_order_acquire) < helpers; ++spin) {
+      __builtin_ia32_pause();
+    }
+    for (int d = done_.load(std::memory_order_acquire); d < helpers; d = done_.load(std::memory_order_acquire)) {
+      done_.wait(d, std::memory_order_acquire);
+    }
+  }
+
+ private:
+  void run_share(int share) {
+    const int64_t begin = n_ * share / shares_, end = n_ * (share + 1) / shares_;
+    if (begin < end) fn_(context_, begin, end);
+  }
+
+  void work(int share) {
+    flush_denormals_to_zero();  // the same arithmetic as the calling thread
+    uint64_t seen = 0;
+    for (;;) {
+      generation_.wait(seen, std::memory_order_acquire);
+      seen = generation_.load(std::memory_order_acquire);
+      if (stop_.load(std::memory_order_relaxed)) return;
+      if (share < shares_) {
+        run_share(share);
+        done_.fetch_add(1, std::memory_order_release);
+        done_.notify_one();
+      }
+    }
+  }
+
+  std::vector<std::thread> threads_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> done_{0};
+  std::atomic<bool> stop_{false};
+  int64_t n_ = 0;
+  int shares_ = 1;
+  detail::RangeFn fn_ = nullptr;
+  void* context_ = nullptr;
+};
+
+WorkerPool& pool() {
+  // One pool for the process, like OpenBLAS's own: its size is the machine's, not a setting.
+  static WorkerPool instance(std::max(1, static_cast<int>(std::thread::hardware_concurrency())) - 1);
+  return instance;
+}
+
+}  // namespace
+
+int parallel_threads() { return pool().threads(); }
+
+namespace detail {
+
+void parallel_for_impl(int64_t n, int64_t min_per_thread, RangeFn fn, void* context) {
+  if (n <= 0) return;
+  WorkerPool& p = pool();
+  const int64_t useful = std::max<int64_t>(1, n / std::max<int64_t>(min_per_thread, 1));
+  const int shares = static_cast<int>(std::min<int64_t>(p.threads(), useful));
+  if (shares <= 1) {
+    fn(context, 0, n);
+    return;
+  }
+  p.run(n, shares, fn, context);
+}
+
+}  // namespace detail
+}  // namespace mnistnet

@@ -1,0 +1,33 @@
+#pragma once
+// Splits a loop over the machine's cores: the calling thread takes one share, a small pool of
+// persistent workers the others. For the memory-bound work between GEMMs (im2col, col2im,
+// batch norm) that would otherwise run on one core while OpenBLAS uses both.
+//
+//   parallel_for(rows, [&](int64_t begin, int64_t end) { for (r = begin; r < end; ++r) ... });
+//
+// Shares are contiguous, fixed by n and the worker count alone, so results never depend on
+// thread timing. Calls do not allocate. Not reentrant: do not call it from inside a body.
+#include <cstdint>
+#include <type_traits>
+
+namespace mnistnet {
+
+namespace detail {
+using RangeFn = void (*)(void* context, int64_t begin, int64_t end);
+void parallel_for_impl(int64_t n, int64_t min_per_thread, RangeFn fn, void* context);
+}  // namespace detail
+
+// Below min_per_thread items per share the loop runs on the calling thread alone.
+template <class Body>
+void parallel_for(int64_t n, Body&& body, int64_t min_per_thread = 1) {
+  using B = std::remove_reference_t<Body>;
+  detail::parallel_for_impl(
+      n, min_per_thread,
+      [](void* context, int64_t begin, int64_t end) { (*static_cast<B*>(context))(begin, end); },
+      const_cast<void*>(static_cast<const void*>(&body)));
+}
+
+// Number of threads parallel_for uses (the caller included).
+int parallel_threads();
+
+}  // namespace mnistnet
