@@ -1,6 +1,8 @@
 // BatchNormalization: batch vs moving statistics, the moving-average update, Keras's parameter
 // layout, gradients through the batch statistics, and the registry row.
 #include <catch2/catch.hpp>
+
+#include "layer_config_error.h"
 #include <cmath>
 
 #include "config/config_loader.h"
@@ -37,19 +39,7 @@ ParamRef param(BatchNormalization& bn, const std::string& name) {
   return {};
 }
 
-std::string error_of(const std::string& layer) {
-  try {
-    Model::build(
-        parse_model_spec(
-            nlohmann::json::parse(R"({"input_shape": [784], "layers": [)" + layer +
-                                  R"(, {"type": "Dense", "units": 10, "activation": "softmax"}]})"),
-            "t.json", "/model"),
-        1);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+std::string error_of(const std::string& layer) { return mnistnet::testing::layer_config_error(layer); }
 
 }  // namespace
 

@@ -2,6 +2,8 @@
 // seed, the frozen-mask gradient check, and the registry row.
 #include <catch2/catch.hpp>
 
+#include "layer_config_error.h"
+
 #include "config/config_loader.h"
 #include "core/errors.h"
 #include "gradient_check.h"
@@ -29,19 +31,7 @@ std::vector<uint8_t> mask_of_forward(Dropout& d, int64_t size, int64_t batch) {
   return {d.mask().begin(), d.mask().begin() + size * batch};
 }
 
-std::string error_of(const std::string& layer) {
-  try {
-    Model::build(
-        parse_model_spec(
-            nlohmann::json::parse(R"({"input_shape": [784], "layers": [)" + layer +
-                                  R"(, {"type": "Dense", "units": 10, "activation": "softmax"}]})"),
-            "t.json", "/model"),
-        1);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+std::string error_of(const std::string& layer) { return mnistnet::testing::layer_config_error(layer); }
 
 }  // namespace
 

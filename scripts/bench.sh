@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Training and inference speed of mnistnet against the PyTorch reference on the codelab configs,
+# measured in the same run on the same machine, alternating the two, several rounds; prints the
+# medians, mnistnet's GFLOP/s as a share of this machine's SGEMM peak, and the peak memory (RSS)
+# of a conv_bn training run of each.
+#
+# Usage: scripts/bench.sh [--rounds N] [--steps N] [--rss-epochs N] [--models "dense2 conv_bn ..."]
+# The reference is ../shared/bench/run_torch.sh (or $MNISTNET_TORCH_BENCH); it installs Debian's
+# python3-torch when missing.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${MNISTNET_BUILD_DIR:-$root/build}
+torch_bench=${MNISTNET_TORCH_BENCH:-$root/../shared/bench/run_torch.sh}
+rounds=3
+steps=150
+rss_epochs=1
+models="dense1 dense2 dense_dropout conv conv_dropout conv_bn"
+while (($#)); do
+  case $1 in
+    --rounds) rounds=$2; shift 2 ;;
+    --steps) steps=$2; shift 2 ;;
+    --rss-epochs) rss_epochs=$2; shift 2 ;;
+    --models) models=$2; shift 2 ;;
+    *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+need=()
+command -v jq >/dev/null || need+=(jq)
+[[ -x /usr/bin/time ]] || need+=(time)
+if ((${#need[@]})); then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+bash "$root/scripts/setup.sh" >/dev/null
+bash "$root/scripts/fetch_data.sh" mnist >/dev/null
+[[ -x $torch_bench ]] || { echo "bench.sh: no PyTorch reference at $torch_bench" >&2; exit 2; }
+cd "$root"
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "nan"; else print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+peak=$("$build/mnistnet" bench --config configs/dense1.json --steps 1 --warmup 0 --peak --json | jq .peak_gflops)
+echo "SGEMM peak of this machine: $(printf '%.1f' "$peak") GFLOP/s" >&2
+
+for round in $(seq "$rounds"); do
+  for model in $models; do
+    echo "round $round/$rounds: $model" >&2
+    "$build/mnistnet" bench --config "configs/$model.json" --steps "$steps" --json >"$results/ours-$model-$round.json"
+    "$torch_bench" --model "$model" --bench-steps "$steps" 2>/dev/null | tail -n 1 >"$results/torch-$model-$round.json"
+  done
+  "$torch_bench" --model conv_bn --bench-steps 20 --bench-infer 2>/dev/null | tail -n 1 >"$results/torch-infer-$round.json"
+done
+
+printf '\n%-15s %12s %12s %7s %9s %7s\n' model "mnistnet/s" "pytorch/s" ratio "GFLOP/s" "%peak"
+for model in $models; do
+  ours=$(cat "$results"/ours-"$model"-*.json | jq .train_images_per_sec | median)
+  theirs=$(cat "$results"/torch-"$model"-*.json | jq .images_per_sec | median)
+  gflops=$(cat "$results"/ours-"$model"-*.json | jq .gflops | median)
+  awk -v m="$model" -v a="$ours" -v b="$theirs" -v g="$gflops" -v p="$peak" \
+    'BEGIN {printf "%-15s %12.1f %12.1f %7.2f %9.1f %6.1f%%\n", m, a, b, a / b, g, 100 * g / p}'
+done
+ours=$(cat "$results"/ours-conv_bn-*.json | jq .infer_images_per_sec | median)
+theirs=$(cat "$results"/torch-infer-*.json | jq .images_per_sec | median)
+awk -v a="$ours" -v b="$theirs" 'BEGIN {printf "%-15s %12.1f %12.1f %7.2f   (inference, batch 1000)\n", "conv_bn", a, b, a / b}'
+
+echo "peak RSS of a $rss_epochs-epoch conv_bn training run:" >&2
+rss_ours=$( { /usr/bin/time -f %M "$build/mnistnet" train --config configs/conv_bn.json --quiet \
+  --set "training.epochs=$rss_epochs" --run-dir "$results/rss-run" >/dev/null; } 2>&1 | tail -n 1)
+rss_torch=$( { /usr/bin/time -f %M "$torch_bench" --model conv_bn --data-dir data/mnist \
+  --epochs "$rss_epochs" >/dev/null; } 2>&1 | tail -n 1)
+awk -v a="$rss_ours" -v b="$rss_torch" 'BEGIN {printf "%-15s %9.0f MiB %9.0f MiB %7.2f   (peak RSS, training)\n", "conv_bn", a / 1024, b / 1024, a / b}'
