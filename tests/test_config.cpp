@@ -104,7 +104,7 @@ TEST_CASE("Malformed JSON gives the line and column", "[config][errors]") {
   REQUIRE_THROWS_WITH(load_config((dir.path / "missing.json").string()), Contains("missing.json: cannot open"));
 }
 
-TEST_CASE("--set overrides any key by path, with the same validation", "[config][set]") {
+TEST_CASE("Overrides with --set reach any key by path, with the same validation", "[config][set]") {
   TempDir dir;
   const std::string path = write_text(dir.path, "c.json", kDense2);
   Config c = load_config(path, {"seed=7", "training.optimizer.learning_rate=0.01", "model.layers.0.units=300",
