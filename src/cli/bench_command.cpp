@@ -8,6 +8,7 @@
 #include "config/config_loader.h"
 #include "core/blas.h"
 #include "core/rng.h"
+#include "model/model_file.h"
 #include "train/sgemm_peak.h"
 #include "train/trainer.h"
 
@@ -46,6 +47,10 @@ int run_bench(const BenchOptions& options) {
   Config config = load_config(options.config, options.overrides);
   set_blas_threads(options.threads > 0 ? options.threads : config.training.threads);
   Model model = Model::build(config.model, Rng::derive(config.seed, 1));
+  if (!options.weights.empty()) {
+    LoadedModel trained = load_model(options.weights);
+    copy_weights(trained.model, model, options.weights);
+  }
   const Dataset data = random_dataset(model, config.seed);
   const int batch_size = config.training.batch_size;
 

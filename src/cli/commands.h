@@ -39,6 +39,7 @@ struct BenchOptions {
   int threads = 0;            // OpenBLAS threads; 0 = the config's, else all cores
   int64_t infer_batch = 1000;
   bool peak = false;          // also measure the machine's SGEMM peak
+  std::string weights;        // start from a trained model's weights (same architecture)
   bool json = false;
 };
 int run_bench(const BenchOptions& options);

@@ -41,6 +41,19 @@ nlohmann::json model_spec_to_json(const ModelSpec& spec) {
   return {{"input_shape", spec.input_shape}, {"layers", layers}};
 }
 
+void copy_weights(Model& from, Model& to, const std::string& source) {
+  std::vector<ParamRef> a = from.params(), b = to.params();
+  if (a.size() != b.size())
+    throw ModelFileError(source + ": has " + std::to_string(a.size()) + " parameters, the model " + std::to_string(b.size()));
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].name != b[i].name || a[i].shape != b[i].shape) {
+      throw ModelFileError(source + ": parameter " + a[i].name + " " + shape_string(a[i].shape) +
+                           " does not match the model's " + b[i].name + " " + shape_string(b[i].shape));
+    }
+    std::copy(a[i].value, a[i].value + a[i].size(), b[i].value);
+  }
+}
+
 void save_model(const std::filesystem::path& path, Model& model, const ModelMeta& meta) {
   nlohmann::json params = nlohmann::json::array();
   size_t floats = 0;

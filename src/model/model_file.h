@@ -31,6 +31,10 @@ struct LoadedModel {
 
 nlohmann::json model_spec_to_json(const ModelSpec& spec);
 
+// Copies every parameter of `from` into `to`; a ModelFileError naming `source` when their
+// parameter names or shapes differ.
+void copy_weights(Model& from, Model& to, const std::string& source);
+
 // Written atomically. Throws UserError when the file cannot be written.
 void save_model(const std::filesystem::path& path, Model& model, const ModelMeta& meta);
 
