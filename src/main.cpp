@@ -9,7 +9,7 @@
 
 namespace {
 
-int report(const char* kind, const char* what, int code) {
+int print_error(const char* kind, const char* what, int code) {
   std::fflush(stdout);
   std::fprintf(stderr, "mnistnet: %s%s\n", kind, what);
   return code;
@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
 
   mnistnet::EvalOptions eval;
   auto* eval_cmd = app.add_subcommand("eval", "Evaluate a saved model on the test set");
-  eval_cmd->add_option("-m,--model", eval.model, "Model file (.mnn)")->required();
+  eval_cmd->add_option("-m,--model", eval.model, "Model file (.mnn; default: the latest run's)");
   eval_cmd->add_option("--data", eval.data_dir, "Directory with the IDX files");
   eval_cmd->add_option("--batch-size", eval.batch_size, "Batch size (default: as in training)")->check(CLI::PositiveNumber);
   eval_cmd->add_flag("--json", eval.json, "Print one JSON object");
@@ -55,6 +55,19 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--weights", bench.weights, "Start from a trained model's weights (.mnn)");
   bench_cmd->add_flag("--json", bench.json, "Print one JSON object");
 
+  mnistnet::PredictOptions predict;
+  auto* predict_cmd = app.add_subcommand("predict", "Recognise the digits in image files (PNG, JPEG, BMP, PGM)");
+  predict_cmd->add_option("images", predict.images, "Image files")->required();
+  predict_cmd->add_option("-m,--model", predict.model, "Model file (.mnn; default: the latest run's)");
+  predict_cmd->add_option("--dump-preprocessed", predict.dump_dir, "Write the 28x28 input of each image to DIR");
+  predict_cmd->add_flag("--json", predict.json, "Print a JSON array");
+
+  mnistnet::ReportOptions report;
+  auto* report_cmd = app.add_subcommand("report", "Write report.html for a run, or overlay several runs' curves");
+  report_cmd->add_option("runs", report.run_dirs, "Run directories")->required()->check(CLI::ExistingDirectory);
+  report_cmd->add_option("-o,--out", report.out, "Output file when comparing several runs (default: report.html)");
+  report_cmd->add_option("--data", report.data_dir, "Directory with the IDX files");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -67,14 +80,16 @@ int main(int argc, char** argv) {
     if (*eval_cmd) return mnistnet::run_eval(eval);
     if (*summary_cmd) return mnistnet::run_summary(summary);
     if (*bench_cmd) return mnistnet::run_bench(bench);
+    if (*predict_cmd) return mnistnet::run_predict(predict);
+    if (*report_cmd) return mnistnet::run_report(report);
   } catch (const mnistnet::UserError& e) {
-    return report("error: ", e.what(), 2);
+    return print_error("error: ", e.what(), 2);
   } catch (const mnistnet::DivergenceError& e) {
-    return report("training diverged: ", e.what(), 3);
+    return print_error("training diverged: ", e.what(), 3);
   } catch (const std::bad_alloc&) {
-    return report("internal error: ", "out of memory", 1);
+    return print_error("internal error: ", "out of memory", 1);
   } catch (const std::exception& e) {
-    return report("internal error: ", e.what(), 1);
+    return print_error("internal error: ", e.what(), 1);
   }
   return 1;
 }

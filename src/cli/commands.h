@@ -17,7 +17,7 @@ struct TrainOptions {
 int run_train(const TrainOptions& options);
 
 struct EvalOptions {
-  std::string model;
+  std::string model;                   // empty: the model of the latest run (runs/latest)
   std::string data_dir;
   int64_t batch_size = 0;              // 0: the validation batch size the model trained with
   bool json = false;
@@ -43,5 +43,20 @@ struct BenchOptions {
   bool json = false;
 };
 int run_bench(const BenchOptions& options);
+
+struct PredictOptions {
+  std::vector<std::string> images;     // PNG, JPEG, BMP or PGM files
+  std::string model;                   // empty: the model of the latest run (runs/latest)
+  std::string dump_dir;                // write the 28x28 each image became here
+  bool json = false;
+};
+int run_predict(const PredictOptions& options);
+
+struct ReportOptions {
+  std::vector<std::string> run_dirs;   // one: its report.html; several: overlaid curves
+  std::string out;                     // output file for several runs (default: report.html)
+  std::string data_dir;
+};
+int run_report(const ReportOptions& options);
 
 }  // namespace mnistnet

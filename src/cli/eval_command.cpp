@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "core/denormals.h"
+#include "cli/latest_run.h"
 #include "data/data_locator.h"
 #include "model/model_file.h"
 #include "train/trainer.h"
@@ -11,7 +12,8 @@ namespace mnistnet {
 
 int run_eval(const EvalOptions& options) {
   flush_denormals_to_zero();
-  LoadedModel loaded = load_model(options.model);
+  const auto model_path = resolve_model_path(options.model);
+  LoadedModel loaded = load_model(model_path);
   const auto data_dir = find_dataset_dir(loaded.meta.dataset, options.data_dir);
   const Dataset test = load_split(data_dir, "t10k");
   check_data_fits_model(loaded.model, test, (data_dir / "t10k").string());
@@ -19,7 +21,7 @@ int run_eval(const EvalOptions& options) {
   const Evaluation e = evaluate(loaded.model, test, batch, static_cast<float>(1.0 / loaded.meta.pixel_divisor));
   if (options.json) {
     nlohmann::json out = {{"accuracy", e.accuracy}, {"loss", e.loss}, {"count", e.count},
-                          {"model", options.model}, {"data", data_dir.string()}};
+                          {"model", model_path.string()}, {"data", data_dir.string()}};
     std::printf("%s\n", out.dump().c_str());
   } else {
     std::printf("%lld/%lld - loss: %.4f - accuracy: %.4f\n", static_cast<long long>(e.count),

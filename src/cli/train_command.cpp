@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "cli/latest_run.h"
 #include "core/denormals.h"
 #include "config/config_loader.h"
 #include "core/atomic_file.h"
@@ -14,6 +15,7 @@
 #include "data/data_locator.h"
 #include "model/model_file.h"
 #include "train/console_progress.h"
+#include "train/batch_logger.h"
 #include "train/csv_logger.h"
 #include "train/trainer.h"
 
@@ -84,6 +86,8 @@ int run_train(const TrainOptions& options) {
   if (show) observers.push_back(&console);
   CsvLogger csv(run_dir / "metrics.csv");
   observers.push_back(&csv);
+  BatchLogger batches(run_dir / "batches.csv");
+  observers.push_back(&batches);
 
   if (show) {
     std::printf("Training %s on %s (%lld examples, validating on %lld) -> %s\n", config.name.c_str(),
@@ -97,6 +101,7 @@ int run_train(const TrainOptions& options) {
   save_model(model_path, model,
              {config.name, config.data.dataset, config.data.pixel_divisor, config.data.validation_batch_size});
   write_file_atomically(run_dir / "summary.json", run_summary_json(results, model_path, config).dump(2) + "\n");
+  mark_latest_run(run_dir);
   if (show) std::printf("Saved %s\n", model_path.string().c_str());
   return 0;
 }

@@ -33,7 +33,9 @@ LossSums train_step(Model& model, Optimizer& optimizer, const Batch& batch, floa
   return s;
 }
 
-Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float pixel_scale) {
+Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float pixel_scale,
+                    std::vector<int32_t>* predicted) {
+  if (predicted) predicted->assign(static_cast<size_t>(data.count), 0);
   PipelineSpec spec;
   spec.cache = false;  // one pass: converting pixels while batching beats a float copy of the set
   spec.batch_size = static_cast<int>(std::min<int64_t>(batch_size, std::max<int64_t>(data.count, 1)));
@@ -49,6 +51,13 @@ Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float
     const LossSums s = softmax_cross_entropy(logits, batch->labels, batch->size, model.num_outputs(), nullptr);
     total.loss += s.loss;
     total.correct += s.correct;
+    if (predicted) {
+      const int64_t classes = model.num_outputs();
+      for (int i = 0; i < batch->size; ++i) {
+        const float* row = logits + int64_t{i} * classes;
+        (*predicted)[batch->indices[i]] = static_cast<int32_t>(std::max_element(row, row + classes) - row);
+      }
+    }
   }
   Evaluation e;
   e.count = data.count;
@@ -88,6 +97,7 @@ std::vector<EpochResult> fit(Model& model, const Dataset& train, const Dataset& 
   model.reserve(t.batch_size);
 
   std::vector<EpochResult> results;
+  std::vector<int32_t> predicted;
   for (int epoch = 0; epoch < t.epochs; ++epoch) {
     const double lr = learning_rate_for_epoch(t.optimizer, t.lr_schedule, epoch);
     for (auto* o : observers) o->on_epoch_begin(epoch, t.epochs, steps, lr);
@@ -113,11 +123,12 @@ std::vector<EpochResult> fit(Model& model, const Dataset& train, const Dataset& 
     r.loss = loss_sum / static_cast<double>(seen);
     r.accuracy = static_cast<double>(correct) / static_cast<double>(seen);
     r.lr = lr;
-    const Evaluation v = evaluate(model, validation, d.validation_batch_size, pixel_scale);
+    const Evaluation v = evaluate(model, validation, d.validation_batch_size, pixel_scale, &predicted);
     r.val_loss = v.loss;
     r.val_accuracy = v.accuracy;
     results.push_back(r);
     for (auto* o : observers) o->on_epoch_end(r);
+    for (auto* o : observers) o->on_validation(model, predicted);
   }
   return results;
 }

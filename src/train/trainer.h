@@ -36,6 +36,11 @@ class TrainingObserver {
     (void)step, (void)loss, (void)accuracy;
   }
   virtual void on_epoch_end(const EpochResult& result) { (void)result; }
+  // After on_epoch_end: the model as it is now and its arg-max class for every validation
+  // example (the report's digit grid and confusion matrix).
+  virtual void on_validation(Model& model, const std::vector<int32_t>& predicted) {
+    (void)model, (void)predicted;
+  }
 };
 
 // One optimisation step on a batch: forward, fused softmax cross-entropy, backward, update.
@@ -43,7 +48,9 @@ class TrainingObserver {
 LossSums train_step(Model& model, Optimizer& optimizer, const Batch& batch, float lr);
 
 // Evaluates in inference mode on the whole data set, in order, in batches of batch_size.
-Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float pixel_scale);
+// When `predicted` is given, it receives each example's arg-max class.
+Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float pixel_scale,
+                    std::vector<int32_t>* predicted = nullptr);
 
 // Trains for spec.training.epochs epochs of steps_per_epoch batches drawn from the repeated,
 // shuffled training set, evaluating on `validation` after each epoch.

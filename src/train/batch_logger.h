@@ -1,0 +1,38 @@
+#pragma once
+// batches.csv: the running loss and accuracy after every training batch (what Keras passes to
+// on_batch_end), for the report's thin per-batch curves. Kept in memory during the epoch and
+// written atomically at its end, so the batch loop does no I/O.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "train/trainer.h"
+
+namespace mnistnet {
+
+struct BatchRow {
+  int epoch = 0;     // 0-based
+  int64_t step = 0;  // 1-based within the epoch
+  double loss = 0.0, accuracy = 0.0;
+};
+
+class BatchLogger final : public TrainingObserver {
+ public:
+  explicit BatchLogger(std::filesystem::path path);
+  void on_epoch_begin(int epoch, int epochs, int64_t steps, double lr) override;
+  void on_batch_end(int64_t step, double loss, double accuracy) override;
+  void on_epoch_end(const EpochResult& result) override;
+
+  static const char* header() { return "epoch,step,loss,accuracy"; }
+
+ private:
+  std::filesystem::path path_;
+  int epoch_ = 0;
+  std::vector<BatchRow> rows_;
+  std::string text_;
+};
+
+// Reads a batches.csv; a DataError naming the file and line when it is malformed.
+std::vector<BatchRow> read_batch_log(const std::filesystem::path& path);
+
+}  // namespace mnistnet
