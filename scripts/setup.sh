@@ -28,7 +28,7 @@ as_root() {
   fi
 }
 
-packages=(cmake g++ make libcli11-dev nlohmann-json3-dev libopenblas-dev libspdlog-dev catch2
+packages=(cmake g++ make libcli11-dev nlohmann-json3-dev libopenblas-dev libspdlog-dev catch2 libstb-dev
   zlib1g-dev pkg-config)
 missing=()
 for pkg in "${packages[@]}"; do
