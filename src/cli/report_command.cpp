@@ -1,9 +1,91 @@
-// mnistnet report: placeholder until the report lands.
+// mnistnet report: one run -> RUN/report.html and RUN/predictions.png from the run's files and
+// model; several runs -> one page overlaying their curves (their logs only, no model needed).
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
 #include "cli/commands.h"
+#include "core/atomic_file.h"
+#include "core/denormals.h"
 #include "core/errors.h"
+#include "data/data_locator.h"
+#include "model/model_file.h"
+#include "report/report_html.h"
+#include "report/report_writer.h"
+#include "report/run_history.h"
+#include "train/trainer.h"
 
 namespace mnistnet {
+namespace fs = std::filesystem;
 
-int run_report(const ReportOptions&) { throw UserError("report is not implemented yet"); }
+namespace {
+
+// summary.json records the model path as seen from where `train` ran; the file itself sits in
+// the run directory under that name (model.mnn unless the config chose another).
+fs::path run_model_path(const fs::path& run_dir) {
+  std::ifstream summary(run_dir / "summary.json");
+  if (summary) {
+    const auto json = nlohmann::json::parse(summary, nullptr, false);
+    if (json.is_object() && json.contains("model") && json["model"].is_string()) {
+      const fs::path model = run_dir / fs::path(json["model"].get<std::string>()).filename();
+      if (fs::exists(model)) return model;
+    }
+  }
+  if (fs::exists(run_dir / "model.mnn")) return run_dir / "model.mnn";
+  throw UserError(run_dir.string() +
+                  ": no model file (model.mnn) in the run directory; has the run finished? "
+                  "(to compare curves without models, give several run directories)");
+}
+
+void report_one_run(const fs::path& run_dir, const ReportOptions& options) {
+  // Read the logs first: a directory that is not a run fails fast, before the model and data load.
+  (void)read_run_history(run_dir);
+  LoadedModel loaded = load_model(run_model_path(run_dir));
+  const fs::path data_dir = find_dataset_dir(loaded.meta.dataset, options.data_dir);
+  const Dataset validation = load_split(data_dir, "t10k");
+  check_data_fits_model(loaded.model, validation, (data_dir / "t10k").string());
+  std::vector<int32_t> predicted;
+  evaluate(loaded.model, validation, loaded.meta.validation_batch_size,
+           static_cast<float>(1.0 / loaded.meta.pixel_divisor), &predicted);
+  write_run_report(run_dir, loaded.model, loaded.meta.name, validation, predicted);
+  std::printf("Wrote %s and %s\n", (run_dir / "report.html").string().c_str(),
+              (run_dir / "predictions.png").string().c_str());
+}
+
+void report_comparison(const ReportOptions& options) {
+  std::vector<RunHistory> runs;
+  std::set<std::string> names;
+  bool clash = false;
+  for (const std::string& dir : options.run_dirs) {
+    runs.push_back(read_run_history(dir));
+    clash |= !names.insert(runs.back().name).second;
+  }
+  // Two runs named alike (runs/a/s42, runs/b/s42) go by their paths instead.
+  if (clash)
+    for (size_t i = 0; i < runs.size(); ++i)
+      runs[i].name = fs::path(options.run_dirs[i]).lexically_normal().string();
+  const fs::path out = options.out.empty() ? fs::path("report.html") : fs::path(options.out);
+  write_file_atomically(out, render_comparison_html(runs));
+  std::printf("Wrote %s (%zu runs)\n", out.string().c_str(), runs.size());
+}
+
+}  // namespace
+
+int run_report(const ReportOptions& options) {
+  if (options.run_dirs.empty())
+    throw UserError("report: give one run directory, or several to compare");
+  if (options.run_dirs.size() == 1) {
+    if (!options.out.empty())
+      throw UserError("--out is for comparing several runs; one run's report is written to " +
+                      (fs::path(options.run_dirs[0]) / "report.html").string());
+    flush_denormals_to_zero();
+    report_one_run(options.run_dirs[0], options);
+    return 0;
+  }
+  report_comparison(options);
+  return 0;
+}
 
 }  // namespace mnistnet
