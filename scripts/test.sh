@@ -11,6 +11,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${MNISTNET_BUILD_DIR:-$root/build}
 
 bash "$root/scripts/setup.sh"
+# The report's browser test renders a page in headless Chromium (it is skipped without it).
+if ! command -v chromium >/dev/null 2>&1; then
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  { "${sudo_cmd[@]}" apt-get update -qq && "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq chromium >/dev/null; } || printf 'test: no chromium; browser test skipped\n' >&2
+fi
+
 rc=0
 ctest --test-dir "$build" --output-on-failure --no-tests=error -j 2 || rc=$?
 

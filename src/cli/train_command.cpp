@@ -15,6 +15,7 @@
 #include "data/data_locator.h"
 #include "model/model_file.h"
 #include "train/console_progress.h"
+#include "report/report_writer.h"
 #include "train/batch_logger.h"
 #include "train/csv_logger.h"
 #include "train/trainer.h"
@@ -88,6 +89,8 @@ int run_train(const TrainOptions& options) {
   observers.push_back(&csv);
   BatchLogger batches(run_dir / "batches.csv");
   observers.push_back(&batches);
+  ReportWriter report(run_dir, config.name, validation);  // report.html, refreshed every epoch
+  observers.push_back(&report);
 
   if (show) {
     std::printf("Training %s on %s (%lld examples, validating on %lld) -> %s\n", config.name.c_str(),
