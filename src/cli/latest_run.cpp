@@ -24,19 +24,22 @@ bool mark_latest_run(const fs::path& run_dir) {
   return !ec;
 }
 
-fs::path resolve_model_path(const std::string& given) {
-  if (!given.empty()) return given;
-  const fs::path latest = fs::path("runs") / "latest";
-  std::ifstream summary(latest / "summary.json");
+std::optional<fs::path> find_run_model(const fs::path& run_dir) {
+  std::ifstream summary(run_dir / "summary.json");
   if (summary) {
     const auto json = nlohmann::json::parse(summary, nullptr, false);
     if (json.is_object() && json.contains("model") && json["model"].is_string()) {
-      // The summary records the path as seen from where `train` ran; the file sits in the run.
-      const fs::path model = latest / fs::path(json["model"].get<std::string>()).filename();
+      const fs::path model = run_dir / fs::path(json["model"].get<std::string>()).filename();
       if (fs::exists(model)) return model;
     }
   }
-  if (fs::exists(latest / "model.mnn")) return latest / "model.mnn";
+  if (fs::exists(run_dir / "model.mnn")) return run_dir / "model.mnn";
+  return std::nullopt;
+}
+
+fs::path resolve_model_path(const std::string& given) {
+  if (!given.empty()) return given;
+  if (auto model = find_run_model(fs::path("runs") / "latest")) return *model;
   throw UserError("no --model given and no finished run in runs/latest; train one first, e.g. "
                   "scripts/train.sh --config configs/conv_bn.json, or pass --model FILE");
 }

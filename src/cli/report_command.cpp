@@ -12,6 +12,7 @@
 #include "core/errors.h"
 #include "data/data_locator.h"
 #include "model/model_file.h"
+#include "cli/latest_run.h"
 #include "report/report_html.h"
 #include "report/report_writer.h"
 #include "report/run_history.h"
@@ -22,18 +23,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// summary.json records the model path as seen from where `train` ran; the file itself sits in
-// the run directory under that name (model.mnn unless the config chose another).
 fs::path run_model_path(const fs::path& run_dir) {
-  std::ifstream summary(run_dir / "summary.json");
-  if (summary) {
-    const auto json = nlohmann::json::parse(summary, nullptr, false);
-    if (json.is_object() && json.contains("model") && json["model"].is_string()) {
-      const fs::path model = run_dir / fs::path(json["model"].get<std::string>()).filename();
-      if (fs::exists(model)) return model;
-    }
-  }
-  if (fs::exists(run_dir / "model.mnn")) return run_dir / "model.mnn";
+  if (auto model = find_run_model(run_dir)) return *model;
   throw UserError(run_dir.string() +
                   ": no model file (model.mnn) in the run directory; has the run finished? "
                   "(to compare curves without models, give several run directories)");
