@@ -4,7 +4,7 @@
 #
 # Environment:
 #   MNISTNET_BUILD_DIR        build directory (default: <repo>/build)
-#   MNISTNET_TEST_SANITIZE=1  also build <repo>/build-asan (Debug, ASan+UBSan) and run its tests
+#   MNISTNET_TEST_SANITIZE=0  skip the second pass: <repo>/build-asan (Debug, ASan+UBSan) and its tests
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +22,7 @@ fi
 rc=0
 ctest --test-dir "$build" --output-on-failure --no-tests=error -j 2 || rc=$?
 
-if [[ ${MNISTNET_TEST_SANITIZE:-0} == 1 ]]; then
+if [[ ${MNISTNET_TEST_SANITIZE:-1} == 1 ]]; then
   asan=$root/build-asan
   printf 'test: sanitizer build in %s\n' "$asan" >&2
   MNISTNET_BUILD_DIR=$asan \
