@@ -52,25 +52,14 @@ mnist_mirrors=(https://ossci-datasets.s3.amazonaws.com/mnist/
   https://storage.googleapis.com/cvdf-datasets/mnist/)
 fashion_mirrors=(http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/)
 
-log() { printf 'fetch_data: %s\n' "$*" >&2; }
-die() {
-  printf 'fetch_data: error: %s\n' "$*" >&2
-  exit 1
-}
+script_name=fetch_data
+# shellcheck source=scripts/lib/common.sh
+source "$root/scripts/lib/common.sh"
 
 scratch=()
 cleanup() { ((${#scratch[@]} == 0)) || rm -rf -- "${scratch[@]}"; }
 trap cleanup EXIT
 
-as_root() {
-  if [[ $(id -u) -eq 0 ]]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo "$@"
-  else
-    return 1
-  fi
-}
 
 is_gzip() { [[ $(head -c 2 "$1" | od -An -tx1 | tr -d ' \n') == 1f8b ]]; }
 

@@ -11,22 +11,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${MNISTNET_BUILD_DIR:-$root/build}
 
-log() { printf 'setup: %s\n' "$*" >&2; }
-die() {
-  printf 'setup: error: %s\n' "$*" >&2
-  exit 1
-}
-
-# Run a command as root: directly when we are root, through sudo otherwise.
-as_root() {
-  if [[ $(id -u) -eq 0 ]]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo "$@"
-  else
-    die "need root (or sudo) to run: $*"
-  fi
-}
+script_name=setup
+# shellcheck source=scripts/lib/common.sh
+source "$root/scripts/lib/common.sh"
 
 packages=(cmake g++ make libcli11-dev nlohmann-json3-dev libopenblas-dev libspdlog-dev catch2 libstb-dev
   zlib1g-dev pkg-config)
