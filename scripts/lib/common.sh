@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # script_name is set by the sourcing script
 # Shared by the scripts (sourced, not run): messages prefixed with the script's name, and
 # running a command as root. The caller sets script_name first.
 
