@@ -54,15 +54,7 @@ int run_bench(const BenchOptions& options) {
   const Dataset data = random_dataset(model, config.seed);
   const int batch_size = config.training.batch_size;
 
-  PipelineSpec spec;
-  spec.cache = config.data.cache;
-  spec.shuffle_buffer = config.data.shuffle_buffer;
-  spec.repeat = true;
-  spec.batch_size = batch_size;
-  spec.drop_remainder = true;
-  spec.prefetch = config.data.prefetch;
-  spec.seed = config.seed;
-  spec.pixel_scale = static_cast<float>(1.0 / config.data.pixel_divisor);
+  const PipelineSpec spec = training_pipeline_spec(config);  // as `train` streams it
   Pipeline pipeline(data, spec);
   auto optimizer = make_optimizer(config.training.optimizer);
   optimizer->attach(model.params());

@@ -22,6 +22,21 @@ void check_data_fits_model(const Model& model, const Dataset& data, const std::s
   }
 }
 
+PipelineSpec training_pipeline_spec(const Config& config) {
+  const DataSpec& d = config.data;
+  PipelineSpec spec;
+  spec.cache = d.cache;
+  spec.shuffle_buffer = d.shuffle_buffer;
+  spec.reshuffle_each_iteration = d.reshuffle_each_iteration;
+  spec.repeat = true;
+  spec.batch_size = config.training.batch_size;
+  spec.drop_remainder = true;
+  spec.prefetch = d.prefetch;
+  spec.seed = Rng::derive(config.seed, 0x5eed);
+  spec.pixel_scale = static_cast<float>(1.0 / d.pixel_divisor);
+  return spec;
+}
+
 LossSums train_step(Model& model, Optimizer& optimizer, const Batch& batch, float lr) {
   const float* logits = model.forward_logits(batch.images, batch.size, /*training=*/true);
   const LossSums s = softmax_cross_entropy(logits, batch.labels, batch.size, model.num_outputs(), model.logits_grad());
@@ -79,17 +94,7 @@ std::vector<EpochResult> fit(Model& model, const Dataset& train, const Dataset& 
                     " is larger than the " + std::to_string(train.count) + " training examples");
   }
 
-  // The codelab's dataset.cache().shuffle(5000).repeat().batch(128, drop_remainder=True).prefetch()
-  PipelineSpec spec;
-  spec.cache = d.cache;
-  spec.shuffle_buffer = d.shuffle_buffer;
-  spec.reshuffle_each_iteration = d.reshuffle_each_iteration;
-  spec.repeat = true;
-  spec.batch_size = t.batch_size;
-  spec.drop_remainder = true;
-  spec.prefetch = d.prefetch;
-  spec.seed = Rng::derive(config.seed, 0x5eed);
-  spec.pixel_scale = pixel_scale;
+  const PipelineSpec spec = training_pipeline_spec(config);
   Pipeline pipeline(train, spec);
 
   std::unique_ptr<Optimizer> optimizer = make_optimizer(t.optimizer);

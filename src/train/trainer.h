@@ -43,6 +43,10 @@ class TrainingObserver {
   }
 };
 
+// The training input stream a config asks for: the codelab's
+// cache().shuffle(buffer).repeat().batch(batch_size, drop_remainder=True).prefetch(n).
+PipelineSpec training_pipeline_spec(const Config& config);
+
 // One optimisation step on a batch: forward, fused softmax cross-entropy, backward, update.
 // Returns the batch's loss sum and correct count (what the progress line averages).
 LossSums train_step(Model& model, Optimizer& optimizer, const Batch& batch, float lr);
