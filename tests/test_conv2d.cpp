@@ -62,9 +62,13 @@ TEST_CASE("Conv2D forward equals a direct convolution", "[layers][conv2d]") {
     int64_t h, w, cin, filters, kh, kw, stride;
     bool same;
   };
-  const Case cases[] = {{7, 7, 2, 3, 3, 3, 1, true},  {8, 8, 3, 4, 6, 6, 2, true}, {9, 7, 2, 2, 5, 5, 2, true},
-                        {8, 8, 1, 3, 4, 4, 2, true},  {7, 9, 2, 3, 3, 2, 1, false}, {10, 10, 3, 2, 4, 4, 3, false},
-                        {5, 5, 2, 2, 1, 1, 1, true}};
+  // The direct kernels tile filters in vectors of 8 or 16 and blocks of 64, so the filter
+  // counts include 16, 24, 48 and 64 (whole vectors), 70 and 130 (several blocks with tails).
+  const Case cases[] = {{7, 7, 2, 3, 3, 3, 1, true},   {8, 8, 3, 4, 6, 6, 2, true},   {9, 7, 2, 2, 5, 5, 2, true},
+                        {8, 8, 1, 3, 4, 4, 2, true},   {7, 9, 2, 3, 3, 2, 1, false},  {10, 10, 3, 2, 4, 4, 3, false},
+                        {5, 5, 2, 2, 1, 1, 1, true},   {9, 9, 5, 16, 3, 3, 1, true},  {10, 10, 3, 24, 6, 6, 1, true},
+                        {12, 12, 7, 48, 5, 5, 2, true}, {7, 7, 9, 64, 4, 4, 2, true},  {6, 6, 3, 70, 3, 3, 1, true},
+                        {5, 6, 2, 130, 2, 3, 2, false}};
   for (const Case& c : cases) {
     INFO("input " << c.h << "x" << c.w << "x" << c.cin << ", kernel " << c.kh << "x" << c.kw << " stride " << c.stride
                   << (c.same ? " same" : " valid"));
@@ -131,6 +135,12 @@ TEST_CASE("Conv2D gradients of input, kernel and bias", "[layers][conv2d][gradie
   SECTION("even 6x6 kernel, stride 2, same (asymmetric padding)") {
     Conv2D layer(conv(2, 6, 6, 2, true));
     check_gradients(layer, {8, 8, 2}, {.batch = 2});
+  }
+  SECTION("24 filters (vectors of 8) and 70 filters (two blocks, a tail), stride 2") {
+    Conv2D narrow(conv(24, 3, 3, 2, true));
+    check_gradients(narrow, {6, 6, 3}, {.batch = 2});
+    Conv2D wide(conv(70, 2, 2, 1, true));
+    check_gradients(wide, {4, 4, 2}, {.batch = 2});
   }
   SECTION("4x4 stride 2 same, no bias") {
     Conv2D layer(conv(3, 4, 4, 2, true, false));

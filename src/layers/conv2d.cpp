@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "core/blas.h"
-#include "core/parallel_for.h"
 
 namespace mnistnet {
 
@@ -25,15 +23,35 @@ Shape Conv2D::build(const Shape& input) {
                                  : valid_padding(in_w_, o_.kernel_w, o_.stride_w);
   out_h_ = rows.out;
   out_w_ = cols.out;
-  pad_top_ = rows.before;
-  pad_left_ = cols.before;
+  g_ = conv_kernels::Geometry{};
+  g_.in_h = in_h_;
+  g_.in_w = in_w_;
+  g_.in_c = in_c_;
+  g_.out_h = out_h_;
+  g_.out_w = out_w_;
+  g_.filters = o_.filters;
+  g_.kernel_h = o_.kernel_h;
+  g_.kernel_w = o_.kernel_w;
+  g_.stride_h = o_.stride_h;
+  g_.stride_w = o_.stride_w;
+  g_.pad_top = rows.before;
+  g_.pad_left = cols.before;
+  // Tall enough for every receptive field and for the whole input ("valid" with a stride may
+  // leave input rows no field reads).
+  g_.padded_h = std::max((out_h_ - 1) * o_.stride_h + o_.kernel_h, rows.before + in_h_);
+  g_.padded_w = std::max((out_w_ - 1) * o_.stride_w + o_.kernel_w, cols.before + in_w_);
   patch_ = o_.kernel_h * o_.kernel_w * in_c_;
   kernel_.assign(static_cast<size_t>(patch_ * o_.filters), 0.0f);
   kernel_grad_.assign(kernel_.size(), 0.0f);
   if (o_.use_bias) {
     bias_.assign(static_cast<size_t>(o_.filters), 0.0f);
     bias_grad_.assign(bias_.size(), 0.0f);
+    padded_bias_.assign(static_cast<size_t>(g_.padded_filters()), 0.0f);
   }
+  packed_kernel_.assign(static_cast<size_t>(g_.packed_kernel_size()), 0.0f);
+  packed_grad_.assign(packed_kernel_.size(), 0.0f);
+  packed_transposed_.assign(static_cast<size_t>(g_.packed_transposed_size()), 0.0f);
+  capacity_ = 0;
   return {out_h_, out_w_, o_.filters};
 }
 
@@ -50,109 +68,39 @@ std::vector<ParamRef> Conv2D::params() {
   return p;
 }
 
-void Conv2D::reserve(int64_t max_batch) { ensure_column_capacity(max_batch); }
+void Conv2D::reserve(int64_t max_batch) { ensure_capacity(max_batch); }
 
-void Conv2D::ensure_column_capacity(int64_t images) {
-  if (images <= column_images_) return;
-  column_images_ = images;
-  cols_.assign(static_cast<size_t>(images * out_h_ * out_w_ * patch_), 0.0f);
-}
-
-void Conv2D::im2col(const float* x, int64_t batch) {
-  // Row (b, oy, ox) of cols holds the receptive field in (ky, kx, c) order, zeros where it
-  // hangs over the padding. In NHWC, for one ky the kw*Cin values are contiguous in x when the
-  // whole kernel row is inside the image, so most of the work is one copy per kernel row.
-  // Output rows of different (b, oy) are independent: the two cores share them.
-  const int64_t row_len = o_.kernel_w * in_c_;
-  const int64_t image_size = in_h_ * in_w_ * in_c_;
-  parallel_for(batch * out_h_, [&](int64_t begin, int64_t end) {
-    for (int64_t line = begin; line < end; ++line) {
-      const int64_t b = line / out_h_, oy = line % out_h_;
-      const float* image = x + b * image_size;
-      float* out = cols_.data() + line * out_w_ * patch_;
-      for (int64_t ox = 0; ox < out_w_; ++ox) {
-        const int64_t x0 = ox * o_.stride_w - pad_left_;
-        const bool columns_inside = x0 >= 0 && x0 + o_.kernel_w <= in_w_;
-        for (int64_t ky = 0; ky < o_.kernel_h; ++ky, out += row_len) {
-          const int64_t iy = oy * o_.stride_h - pad_top_ + ky;
-          if (iy < 0 || iy >= in_h_) {
-            std::fill(out, out + row_len, 0.0f);
-            continue;
-          }
-          const float* src = image + (iy * in_w_) * in_c_;
-          if (columns_inside) {
-            std::copy(src + x0 * in_c_, src + x0 * in_c_ + row_len, out);
-            continue;
-          }
-          for (int64_t kx = 0; kx < o_.kernel_w; ++kx) {
-            const int64_t ix = x0 + kx;
-            float* dst = out + kx * in_c_;
-            if (ix < 0 || ix >= in_w_) std::fill(dst, dst + in_c_, 0.0f);
-            else std::copy(src + ix * in_c_, src + (ix + 1) * in_c_, dst);
-          }
-        }
-      }
-    }
-  });
-}
-
-void Conv2D::col2im(float* dx, int64_t batch) const {
-  // The adjoint of im2col: every column entry adds back into the input pixel it came from.
-  // Patches overlap within an image, never across images: the cores split the batch.
-  const int64_t row_len = o_.kernel_w * in_c_;
-  const int64_t image_size = in_h_ * in_w_ * in_c_;
-  parallel_for(batch, [&](int64_t first, int64_t last) {
-    std::fill(dx + first * image_size, dx + last * image_size, 0.0f);
-    for (int64_t b = first; b < last; ++b) {
-      float* image = dx + b * image_size;
-      const float* in = cols_.data() + b * out_h_ * out_w_ * patch_;
-      for (int64_t oy = 0; oy < out_h_; ++oy) {
-        for (int64_t ox = 0; ox < out_w_; ++ox) {
-          const int64_t x0 = ox * o_.stride_w - pad_left_;
-          for (int64_t ky = 0; ky < o_.kernel_h; ++ky, in += row_len) {
-            const int64_t iy = oy * o_.stride_h - pad_top_ + ky;
-            if (iy < 0 || iy >= in_h_) continue;
-            float* dst_row = image + (iy * in_w_) * in_c_;
-            for (int64_t kx = 0; kx < o_.kernel_w; ++kx) {
-              const int64_t ix = x0 + kx;
-              if (ix < 0 || ix >= in_w_) continue;
-              float* dst = dst_row + ix * in_c_;
-              const float* src = in + kx * in_c_;
-              for (int64_t c = 0; c < in_c_; ++c) dst[c] += src[c];
-            }
-          }
-        }
-      }
-    }
-  });
+void Conv2D::ensure_capacity(int64_t images) {
+  if (images <= capacity_) return;
+  capacity_ = images;
+  padded_x_.assign(static_cast<size_t>(images * g_.image_stride()), 0.0f);
+  padded_dx_.assign(padded_x_.size(), 0.0f);
+  dy_scratch_.assign(static_cast<size_t>(g_.padded_dy_size(images)), 0.0f);
 }
 
 void Conv2D::forward(const float* x, float* y, int64_t batch, bool training) {
-  // Training keeps the whole batch's columns for the weight gradient; inference only needs a
-  // chunk at a time, so a 10,000-image evaluation does not need gigabytes of columns.
-  const int64_t chunk = training ? batch : (column_images_ > 0 ? column_images_ : kInferenceChunk);
-  ensure_column_capacity(std::min(chunk, batch));
+  // Training keeps the whole batch's padded input for the kernel gradient; inference only
+  // needs a chunk at a time, so a 10,000-image evaluation does not need a padded copy of all.
+  const int64_t chunk = training ? batch : (capacity_ > 0 ? capacity_ : kInferenceChunk);
+  ensure_capacity(std::min(chunk, batch));
+  conv_kernels::pack_kernel(g_, kernel_.data(), packed_kernel_.data());
+  if (o_.use_bias) std::copy(bias_.begin(), bias_.end(), padded_bias_.begin());
   for (int64_t first = 0; first < batch; first += chunk) {
     const int64_t n = std::min(chunk, batch - first);
-    const int64_t rows = n * out_h_ * out_w_;
-    float* out = y + first * out_h_ * out_w_ * o_.filters;
-    im2col(x + first * in_h_ * in_w_ * in_c_, n);
-    if (o_.use_bias) {
-      for (int64_t r = 0; r < rows; ++r) std::copy(bias_.begin(), bias_.end(), out + r * o_.filters);
-    }
-    // y[rows, filters] = cols[rows, patch] * W[patch, filters] (+ bias)
-    gemm(Trans::no, Trans::no, rows, o_.filters, patch_, 1.0f, cols_.data(), patch_,
-         kernel_.data(), o_.filters, o_.use_bias ? 1.0f : 0.0f, out, o_.filters);
+    conv_kernels::pad_input(g_, x + first * in_h_ * in_w_ * in_c_, n, padded_x_.data());
+    conv_kernels::forward(g_, padded_x_.data(), n, packed_kernel_.data(),
+                  o_.use_bias ? padded_bias_.data() : nullptr,
+                  y + first * out_h_ * out_w_ * o_.filters);
   }
 }
 
 void Conv2D::backward(const float* /*x*/, const float* /*y*/, const float* dy, float* dx,
                       int64_t batch) {
-  const int64_t rows = batch * out_h_ * out_w_;
-  // dW[patch, filters] = cols^T[patch, rows] * dy[rows, filters]; cols still holds this batch.
-  gemm(Trans::yes, Trans::no, patch_, o_.filters, rows, 1.0f, cols_.data(), patch_, dy, o_.filters,
-       0.0f, kernel_grad_.data(), o_.filters);
+  // dW[patch, filters] = sum over pixels of patch(x) outer dy; padded_x_ still holds this batch.
+  conv_kernels::kernel_gradient(g_, padded_x_.data(), dy, batch, dy_scratch_.data(), packed_grad_.data());
+  conv_kernels::unpack_kernel(g_, packed_grad_.data(), kernel_grad_.data());
   if (o_.use_bias) {
+    const int64_t rows = batch * out_h_ * out_w_;
     std::fill(bias_grad_.begin(), bias_grad_.end(), 0.0f);
     for (int64_t r = 0; r < rows; ++r) {
       const float* row = dy + r * o_.filters;
@@ -160,10 +108,8 @@ void Conv2D::backward(const float* /*x*/, const float* /*y*/, const float* dy, f
     }
   }
   if (!dx) return;
-  // dcols[rows, patch] = dy[rows, filters] * W^T[filters, patch], written over cols (done with it).
-  gemm(Trans::no, Trans::yes, rows, patch_, o_.filters, 1.0f, dy, o_.filters, kernel_.data(),
-       o_.filters, 0.0f, cols_.data(), patch_);
-  col2im(dx, batch);
+  conv_kernels::pack_transposed_kernel(g_, kernel_.data(), packed_transposed_.data());
+  conv_kernels::input_gradient(g_, dy, batch, packed_transposed_.data(), padded_dx_.data(), dx);
 }
 
 }  // namespace mnistnet

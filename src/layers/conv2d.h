@@ -1,11 +1,11 @@
 #pragma once
-// Conv2D, NHWC, lowered to one GEMM per batch (im2col over the whole batch):
-//   x [B, H, W, Cin] --im2col--> cols [B*Ho*Wo, kh*kw*Cin]
-//   y [B*Ho*Wo, Cout] = cols * W [kh*kw*Cin, Cout]   (W is Keras's kernel [kh, kw, Cin, Cout])
-// Backward is two more GEMMs: dW = cols^T dy and dcols = dy W^T, then col2im adds dcols into dx.
-// The column buffer is planned in reserve() and kept from forward for the weight gradient.
+// Conv2D, NHWC: y [B, Ho, Wo, Cout] = x [B, H, W, Cin] convolved with Keras's kernel
+// [kh, kw, Cin, Cout], computed by the direct kernels of conv_kernels.h (the im2col GEMM
+// without the column matrix). Forward keeps the zero-padded input for the kernel gradient;
+// every buffer is planned in reserve().
 #include <vector>
 
+#include "layers/conv_kernels.h"
 #include "layers/initializer.h"
 #include "layers/layer.h"
 #include "layers/same_padding.h"
@@ -37,20 +37,22 @@ class Conv2D final : public Layer {
   int64_t forward_flops() const override { return 2 * out_h_ * out_w_ * patch_ * o_.filters; }
 
  private:
-  void im2col(const float* x, int64_t batch);
-  void col2im(float* dx, int64_t batch) const;
-  void ensure_column_capacity(int64_t images);
+  void ensure_capacity(int64_t images);
 
-  // Images per column-buffer chunk in inference (training always takes the whole batch).
+  // Images per padded-input chunk in inference (training always takes the whole batch).
   static constexpr int64_t kInferenceChunk = 64;
 
   Conv2DOptions o_;
+  conv_kernels::Geometry g_;
   int64_t in_h_ = 0, in_w_ = 0, in_c_ = 0, out_h_ = 0, out_w_ = 0;
-  int64_t pad_top_ = 0, pad_left_ = 0;
-  int64_t patch_ = 0;  // kh * kw * Cin: one row of the column buffer
+  int64_t patch_ = 0;  // kh * kw * Cin
   std::vector<float> kernel_, bias_, kernel_grad_, bias_grad_;
-  int64_t column_images_ = 0;  // images the column buffer holds
-  std::vector<float> cols_;    // [images * Ho * Wo, patch]; dcols reuses it in backward
+  // Layouts of conv_kernels.h, refreshed from kernel_ and bias_ every call.
+  std::vector<float> packed_kernel_, packed_transposed_, packed_grad_, padded_bias_;
+  int64_t capacity_ = 0;          // images the per-batch buffers hold
+  std::vector<float> padded_x_;   // [images, image_stride]: this batch's input, kept for backward
+  std::vector<float> padded_dx_;  // [images, image_stride]: scratch of the input gradient
+  std::vector<float> dy_scratch_; // dy with whole vectors of filters, when F needs padding
 };
 
 }  // namespace mnistnet
