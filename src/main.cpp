@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--set", bench.overrides, "Override a config key: key.path=value (repeatable)");
   bench_cmd->add_option("--steps", bench.steps, "Timed training steps")->check(CLI::PositiveNumber);
   bench_cmd->add_option("--warmup", bench.warmup, "Untimed steps first")->check(CLI::NonNegativeNumber);
-  bench_cmd->add_option("--threads", bench.threads, "OpenBLAS threads (default: the config's, else all cores)")->check(CLI::NonNegativeNumber);
+  bench_cmd->add_option("--threads", bench.threads, "Threads (default: the config's training.threads, else all cores)")->check(CLI::NonNegativeNumber);
   bench_cmd->add_option("--infer-batch", bench.infer_batch, "Inference batch size")->check(CLI::PositiveNumber);
   bench_cmd->add_flag("--peak", bench.peak, "Also measure the SGEMM peak of this machine");
   bench_cmd->add_option("--weights", bench.weights, "Start from a trained model's weights (.mnn)");

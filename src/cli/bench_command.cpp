@@ -7,6 +7,7 @@
 #include "core/denormals.h"
 #include "config/config_loader.h"
 #include "core/blas.h"
+#include "core/parallel_for.h"
 #include "core/rng.h"
 #include "model/model_file.h"
 #include "train/sgemm_peak.h"
@@ -45,7 +46,7 @@ struct LayerRow {
 int run_bench(const BenchOptions& options) {
   flush_denormals_to_zero();
   Config config = load_config(options.config, options.overrides);
-  set_blas_threads(options.threads > 0 ? options.threads : config.training.threads);
+  set_parallel_threads(options.threads > 0 ? options.threads : config.training.threads);
   Model model = Model::build(config.model, Rng::derive(config.seed, 1));
   if (!options.weights.empty()) {
     LoadedModel trained = load_model(options.weights);
@@ -110,7 +111,7 @@ int run_bench(const BenchOptions& options) {
       layers.push_back({{"name", r.name}, {"type", r.type}, {"forward_ms", r.forward_ms}, {"backward_ms", r.backward_ms},
                         {"share", r.share}, {"mflop_per_step", r.mflop}, {"gflops", r.gflops}});
     nlohmann::json out = {{"config", config.name}, {"batch_size", batch_size}, {"steps", options.steps},
-                          {"threads", blas_threads()}, {"train_images_per_sec", train_ips},
+                          {"threads", parallel_threads()}, {"train_images_per_sec", train_ips},
                           {"infer_images_per_sec", infer_ips}, {"infer_batch", infer_batch},
                           {"ms_per_step", step_ms}, {"gflops", gflops},
                           {"forward_mflop_per_image", static_cast<double>(model.forward_flops()) / 1e6},
@@ -122,8 +123,8 @@ int run_bench(const BenchOptions& options) {
     std::printf("%s\n", out.dump().c_str());
     return 0;
   }
-  std::printf("%s: batch %d, %lld steps after %lld warm-up, %d BLAS threads\n", config.name.c_str(), batch_size,
-              static_cast<long long>(options.steps), static_cast<long long>(options.warmup), blas_threads());
+  std::printf("%s: batch %d, %lld steps after %lld warm-up, %d threads\n", config.name.c_str(), batch_size,
+              static_cast<long long>(options.steps), static_cast<long long>(options.warmup), parallel_threads());
   std::printf("training:  %10.1f images/s  %8.2f ms/step  %6.1f GFLOP/s", train_ips, step_ms, gflops);
   if (options.peak) std::printf("  (%.0f%% of the %.1f GFLOP/s SGEMM peak)", 100.0 * gflops / peak, peak);
   std::printf("\ninference: %10.1f images/s  (batch %lld)\n\n", infer_ips, static_cast<long long>(infer_batch));

@@ -36,7 +36,7 @@ struct BenchOptions {
   std::vector<std::string> overrides;
   int64_t steps = 100;        // timed training steps
   int64_t warmup = 10;        // untimed steps first (first-step allocation, caches, threads)
-  int threads = 0;            // OpenBLAS threads; 0 = the config's, else all cores
+  int threads = 0;            // threads of the maths; 0 = the config's, else all cores
   int64_t infer_batch = 1000;
   bool peak = false;          // also measure the machine's SGEMM peak
   std::string weights;        // start from a trained model's weights (same architecture)

@@ -10,6 +10,7 @@
 #include "config/config_loader.h"
 #include "core/atomic_file.h"
 #include "core/blas.h"
+#include "core/parallel_for.h"
 #include "core/errors.h"
 #include "core/rng.h"
 #include "data/data_locator.h"
@@ -67,7 +68,7 @@ int run_train(const TrainOptions& options) {
   Config config = load_config(options.config, options.overrides);
   if (!options.data_dir.empty()) config.data.path = options.data_dir;
   Model model = Model::build(config.model, Rng::derive(config.seed, 1));
-  set_blas_threads(config.training.threads);
+  set_parallel_threads(config.training.threads);
 
   const fs::path data_dir = find_dataset_dir(config.data.dataset, config.data.path);
   const Dataset train = load_split(data_dir, "train");

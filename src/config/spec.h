@@ -56,7 +56,7 @@ struct TrainingSpec {
   std::string loss = "sparse_categorical_crossentropy";
   OptimizerSpec optimizer;
   ScheduleSpec lr_schedule;
-  int threads = 0;                      // OpenBLAS threads; 0 = all cores
+  int threads = 0;                      // threads of the maths (GEMM, kernels); 0 = all cores
 };
 
 struct OutputSpec {

@@ -7,13 +7,10 @@ namespace mnistnet {
 enum class Trans { no, yes };
 
 // Row-major C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C.
-// lda/ldb/ldc are the row strides of A, B and C as stored.
+// lda/ldb/ldc are the row strides of A, B and C as stored. Large products are split by
+// columns over parallel_for's threads (so, like parallel_for, not from inside a body).
 void gemm(Trans trans_a, Trans trans_b, int64_t m, int64_t n, int64_t k, float alpha,
           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
           int64_t ldc);
-
-// Number of threads OpenBLAS uses for one call (0 leaves its default).
-void set_blas_threads(int threads);
-int blas_threads();
 
 }  // namespace mnistnet

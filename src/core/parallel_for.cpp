@@ -86,7 +86,14 @@ WorkerPool& pool() {
 
 }  // namespace
 
-int parallel_threads() { return pool().threads(); }
+std::atomic<int> thread_cap{0};  // 0: all of the pool
+
+int parallel_threads() {
+  const int cap = thread_cap.load(std::memory_order_relaxed);
+  return cap > 0 ? std::min(cap, pool().threads()) : pool().threads();
+}
+
+void set_parallel_threads(int threads) { thread_cap.store(std::max(threads, 0), std::memory_order_relaxed); }
 
 namespace detail {
 
@@ -94,7 +101,7 @@ void parallel_for_impl(int64_t n, int64_t min_per_thread, RangeFn fn, void* cont
   if (n <= 0) return;
   WorkerPool& p = pool();
   const int64_t useful = std::max<int64_t>(1, n / std::max<int64_t>(min_per_thread, 1));
-  const int shares = static_cast<int>(std::min<int64_t>(p.threads(), useful));
+  const int shares = static_cast<int>(std::min<int64_t>(parallel_threads(), useful));
   if (shares <= 1) {
     fn(context, 0, n);
     return;

@@ -27,7 +27,11 @@ void parallel_for(int64_t n, Body&& body, int64_t min_per_thread = 1) {
       const_cast<void*>(static_cast<const void*>(&body)));
 }
 
-// Number of threads parallel_for uses (the caller included).
+// Number of threads parallel_for (and so every multi-core kernel and GEMM) uses, the caller
+// included: all cores unless set_parallel_threads() asked for fewer.
 int parallel_threads();
+// Caps the threads at `threads` (0 or more than the cores: all cores). For running several
+// trainings side by side (config "training.threads", bench --threads).
+void set_parallel_threads(int threads);
 
 }  // namespace mnistnet
