@@ -256,13 +256,19 @@ int64_t Geometry::padded_dy_size(int64_t batch) const {
 void pad_input(const Geometry& g, const float* x, int64_t batch, float* padded) {
   const int64_t row = g.in_w * g.in_c;
   parallel_for(batch, [&](int64_t first, int64_t last) {
+    // One pass: each float is either copied or zeroed (the border and the slack).
+    const int64_t padded_row = g.row_stride(), left = g.pad_left * g.in_c;
     for (int64_t b = first; b < last; ++b) {
       float* image = padded + b * g.image_stride();
-      std::fill(image, image + g.image_stride(), 0.0f);
-      for (int64_t iy = 0; iy < g.in_h; ++iy) {
+      float* const image_end = image + g.image_stride();
+      float* out = std::fill_n(image, g.pad_top * padded_row, 0.0f);
+      for (int64_t iy = 0; iy < g.in_h; ++iy, out += padded_row) {
         const float* src = x + (b * g.in_h + iy) * row;
-        std::copy(src, src + row, image + ((iy + g.pad_top) * g.padded_w + g.pad_left) * g.in_c);
+        std::fill_n(out, left, 0.0f);
+        std::copy(src, src + row, out + left);
+        std::fill(out + left + row, out + padded_row, 0.0f);
       }
+      std::fill(out, image_end, 0.0f);
     }
   });
 }
