@@ -207,13 +207,17 @@ void input_gradient_tile(const Geometry& g, const float* dy, const float* wt, co
   const int64_t nvec = tap_vectors(g), filters = g.filters;
   Vec<L> acc[R][NT] = {};
   const float* w = wt + (ky * nvec + jv0) * filters * L;  // [jv][f][16]
+  const float* d_rows[R];
+  for (int r = 0; r < R; ++r) d_rows[r] = dy + std::min(r, n - 1) * filters;
+  // Not unrolled: unrolling f ran GCC out of registers for this tile.
+#pragma GCC unroll 1
   for (int64_t f = 0; f < filters; ++f) {
     Vec<L> wv[NT];
 #pragma GCC unroll 8
     for (int u = 0; u < NT; ++u) wv[u] = load<L>(w + (u * filters + f) * L);
 #pragma GCC unroll 12
     for (int r = 0; r < R; ++r) {
-      const float d = dy[std::min(r, n - 1) * filters + f];
+      const float d = d_rows[r][f];
 #pragma GCC unroll 8
       for (int u = 0; u < NT; ++u) acc[r][u] += d * wv[u];
     }
