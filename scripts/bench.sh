@@ -65,9 +65,13 @@ ours=$(cat "$results"/ours-conv_bn-*.json | jq .infer_images_per_sec | median)
 theirs=$(cat "$results"/torch-infer-*.json | jq .images_per_sec | median)
 awk -v a="$ours" -v b="$theirs" 'BEGIN {printf "%-15s %12.1f %12.1f %7.2f   (inference, batch 1000)\n", "conv_bn", a, b, a / b}'
 
-echo "peak RSS of a $rss_epochs-epoch conv_bn training run:" >&2
+echo "peak RSS and seconds of a $rss_epochs-epoch conv_bn training run:" >&2
 rss_ours=$( { /usr/bin/time -f %M "$build/mnistnet" train --config configs/conv_bn.json --quiet \
   --set "training.epochs=$rss_epochs" --run-dir "$results/rss-run" >/dev/null; } 2>&1 | tail -n 1)
 rss_torch=$( { /usr/bin/time -f %M "$torch_bench" --model conv_bn --data-dir data/mnist \
-  --epochs "$rss_epochs" >/dev/null; } 2>&1 | tail -n 1)
+  --epochs "$rss_epochs" >"$results/torch-epochs.txt"; } 2>&1 | tail -n 1)
 awk -v a="$rss_ours" -v b="$rss_torch" 'BEGIN {printf "%-15s %9.0f MiB %9.0f MiB %7.2f   (peak RSS, training)\n", "conv_bn", a / 1024, b / 1024, a / b}'
+# Training seconds per epoch (without the validation pass), from each tool's own log.
+secs_ours=$(awk -F, 'NR > 1 {s += $7; n++} END {print s / n}' "$results/rss-run/metrics.csv")
+secs_torch=$(tail -n 1 "$results/torch-epochs.txt" | jq ".train_seconds / $rss_epochs")
+awk -v a="$secs_ours" -v b="$secs_torch" 'BEGIN {printf "%-15s %11.1f s %11.1f s %7.2f   (seconds per epoch; speed ratio %.2f)\n", "conv_bn", a, b, a / b, b / a}'
