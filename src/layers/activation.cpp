@@ -3,7 +3,23 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/parallel_for.h"
+
 namespace mnistnet {
+namespace {
+
+// Element-wise maps run on both cores (bit-identical however they are split); below this many
+// elements per share a wake-up costs more than it saves.
+constexpr int64_t kMinElementsPerThread = 16384;
+
+template <class Body>
+void for_elements(int64_t n, Body&& body) {
+  parallel_for(n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) body(i);
+  }, kMinElementsPerThread);
+}
+
+}  // namespace
 
 ActivationKind activation_from_name(const std::string& name) {
   if (name == "relu") return ActivationKind::relu;
@@ -23,15 +39,11 @@ void Activation::forward(const float* x, float* y, int64_t batch, bool /*trainin
   const int64_t n = batch * size_;
   switch (kind_) {
     case ActivationKind::linear: std::copy(x, x + n, y); break;
-    case ActivationKind::relu:
-      for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
-      break;
+    case ActivationKind::relu: for_elements(n, [&](int64_t i) { y[i] = x[i] > 0.0f ? x[i] : 0.0f; }); break;
     case ActivationKind::sigmoid:
-      for (int64_t i = 0; i < n; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
+      for_elements(n, [&](int64_t i) { y[i] = 1.0f / (1.0f + std::exp(-x[i])); });
       break;
-    case ActivationKind::tanh:
-      for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
-      break;
+    case ActivationKind::tanh: for_elements(n, [&](int64_t i) { y[i] = std::tanh(x[i]); }); break;
     case ActivationKind::softmax:
       // Subtracting the row maximum keeps exp() finite for any logits.
       for (int64_t r = 0; r < n / classes_; ++r) {
@@ -52,14 +64,12 @@ void Activation::backward(const float* /*x*/, const float* y, const float* dy, f
   const int64_t n = batch * size_;
   switch (kind_) {
     case ActivationKind::linear: std::copy(dy, dy + n, dx); break;
-    case ActivationKind::relu:
-      for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
-      break;
+    case ActivationKind::relu: for_elements(n, [&](int64_t i) { dx[i] = y[i] > 0.0f ? dy[i] : 0.0f; }); break;
     case ActivationKind::sigmoid:
-      for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+      for_elements(n, [&](int64_t i) { dx[i] = dy[i] * y[i] * (1.0f - y[i]); });
       break;
     case ActivationKind::tanh:
-      for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+      for_elements(n, [&](int64_t i) { dx[i] = dy[i] * (1.0f - y[i] * y[i]); });
       break;
     case ActivationKind::softmax:
       // dx_j = y_j * (dy_j - sum_k dy_k y_k)
