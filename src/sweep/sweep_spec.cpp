@@ -9,6 +9,7 @@
 #include "config/json_fields.h"
 #include "core/errors.h"
 #include "core/rng.h"
+#include "model/model.h"
 
 namespace mnistnet {
 namespace {
@@ -114,9 +115,11 @@ nlohmann::json draw(const Distribution& d, Rng& rng) {
   return round_significant(std::exp(std::log(d.low) + (std::log(d.high) - std::log(d.low)) * u));
 }
 
+// A key may be in the grid and in the random search (their trials are apart), not also fixed.
 void add_pointer(SweepSpec& spec, const std::string& path, const std::string& pointer, const Reader& reader) {
   for (const auto& [p, where] : spec.pointers)
-    if (p == path) reader.fail(pointer, "key path " + path + " is already set at " + where);
+    if (p == path && (where.rfind("/fixed/", 0) == 0 || pointer.rfind("/fixed/", 0) == 0))
+      reader.fail(pointer, "key path " + path + " is already set at " + where);
   spec.pointers.emplace_back(path, pointer);
 }
 
@@ -238,18 +241,27 @@ std::vector<Trial> expand_trials(const SweepSpec& spec) {
 
 void check_trials_against_config(const SweepSpec& spec, const std::vector<Trial>& trials,
                                  const std::string& base_config) {
-  (void)load_config(base_config);  // the base's own errors name the base, not the sweep
-  auto pointer_of = [&](const std::string& path) {
+  {  // the base's own errors name the base, not the sweep
+    const Config base = load_config(base_config);
+    (void)Model::build(base.model, base.seed);
+  }
+  size_t grid_trials = spec.grid.empty() ? 0 : 1;
+  for (const auto& [path, values] : spec.grid) grid_trials *= values.size();
+  auto pointer_of = [&](const std::string& path, const Trial& t) {
+    // A key in both the grid and the random search: the section this trial came from.
+    const std::string section = static_cast<size_t>(t.index) < grid_trials ? "/grid/" : "/random/";
+    std::string found = "/";
     for (const auto& [p, where] : spec.pointers)
-      if (p == path) return where;
-    return std::string("/");
+      if (p == path && (found == "/" || where.rfind(section, 0) == 0)) found = where;
+    return found;
   };
   for (const Trial& t : trials) {
     std::vector<std::string> arguments;
     for (const Override& o : t.overrides) arguments.push_back(override_argument(o));
     try {
-      (void)load_config(base_config, arguments);
-    } catch (const ConfigError& e) {
+      const Config config = load_config(base_config, arguments);
+      (void)Model::build(config.model, config.seed);  // the layers check their own arguments
+    } catch (const UserError& e) {
       // Blame the key path the config's message points at, else the first one.
       const std::string what = e.what();
       std::string blamed = t.overrides.empty() ? "" : t.overrides.front().path;
@@ -263,9 +275,12 @@ void check_trials_against_config(const SweepSpec& spec, const std::vector<Trial>
           longest = as_pointer.size();
         }
       }
-      std::string at = pointer_of(blamed);
-      for (const auto& [path, values] : spec.grid) {  // point at the grid value itself
-        if (path != blamed) continue;
+      std::string at = pointer_of(blamed, t);
+      // A value the config rejects: point at the value in the grid (a key path that does not
+      // exist is the key's fault, whatever its values).
+      const bool key_error = what.find("unknown key") != std::string::npos || what.find("--set") != std::string::npos;
+      for (const auto& [path, values] : spec.grid) {
+        if (path != blamed || key_error || static_cast<size_t>(t.index) >= grid_trials) continue;
         for (const Override& o : t.overrides)
           if (o.path == path)
             for (size_t v = 0; v < values.size(); ++v)
@@ -274,8 +289,7 @@ void check_trials_against_config(const SweepSpec& spec, const std::vector<Trial>
                 break;
               }
       }
-      throw ConfigError(spec.source + ": " + at + ": " + t.name + " does not load with " +
-                        base_config + ": " + what);
+      throw ConfigError(spec.source + ": " + at + ": " + t.name + " does not load: " + what);
     }
   }
 }
