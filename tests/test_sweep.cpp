@@ -2,6 +2,7 @@
 // pointers, the leaderboard's order and CSV, and the Slurm script's text.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -280,4 +281,24 @@ TEST_CASE("The Slurm script runs one trial per array task, like the local sweep"
   CHECK_THAT(s, Contains("'training.optimizer.type=\"it'\\''s\"'"));
   CHECK_THAT(s, Contains("MNISTNET_THREADS=$threads") && Contains("exit_code"));
   CHECK(shell_quote("a'b") == "'a'\\''b'");
+}
+
+TEST_CASE("The shipped sweep files expand and load with configs/conv_bn.json", "[sweep][configs]") {
+  const std::filesystem::path root = MNISTNET_SOURCE_DIR;
+  const std::string base = (root / "configs" / "conv_bn.json").string();
+  for (const auto& [file, count] : {std::pair<const char*, size_t>{"conv_bn_tuning.json", 65},
+                                    std::pair<const char*, size_t>{"conv_bn_grid12.json", 12}}) {
+    INFO(file);
+    const SweepSpec spec = load_sweep_spec(root / "configs" / "sweeps" / file);
+    const std::vector<Trial> trials = expand_trials(spec);
+    CHECK(trials.size() == count);
+    CHECK_NOTHROW(check_trials_against_config(spec, trials, base));
+  }
+  // the key paths are the ones conv_bn.json has: the dense layer's dropout, the convolutions
+  const auto conv_bn = nlohmann::json::parse(std::ifstream(root / "configs" / "conv_bn.json"));
+  CHECK(conv_bn["model"]["layers"][14]["type"] == "Dropout");
+  CHECK(conv_bn["model"]["layers"][14]["rate"] == 0.3);
+  for (int i : {1, 4, 7}) CHECK(conv_bn["model"]["layers"][static_cast<size_t>(i)]["type"] == "Conv2D");
+  CHECK(conv_bn["training"]["lr_schedule"]["decay_rate"] == 0.666);
+  CHECK(conv_bn["training"]["batch_size"] == 64);
 }
