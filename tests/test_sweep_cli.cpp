@@ -235,7 +235,7 @@ TEST_CASE("Killing a sweep halfway and running it again finishes only the missin
   CHECK_THAT(slurp(out / "leaderboard.csv"), !Contains("incomplete") && !Contains("missing"));
 }
 
-TEST_CASE("--emit slurm writes an array script whose tasks --collect ranks like the local sweep",
+TEST_CASE("sweep --emit slurm writes an array script whose tasks --collect ranks like the local sweep",
           "[sweep][e2e][slurm]") {
   SweepFixture f;
   const std::string sweep = f.sweep_file("s.json", R"({"fixed": {"training.epochs": 1},
