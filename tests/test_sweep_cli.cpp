@@ -2,7 +2,9 @@
 // files written), and `mnistnet sweep` end to end: trials as processes, failures recorded,
 // resume after a kill, the leaderboard, the report, and --emit slurm + --collect giving the
 // same leaderboard as the local sweep.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -272,4 +274,21 @@ TEST_CASE("sweep --emit slurm writes an array script whose tasks --collect ranks
   const size_t n = std::fread(buffer, 1, sizeof buffer - 1, p);
   ::pclose(p);
   CHECK_THAT(std::string(buffer, n), Contains("finished already"));
+}
+
+TEST_CASE("Two sweeps into one directory: the second is refused while the first runs", "[sweep][e2e]") {
+  SweepFixture f;
+  const std::string sweep = f.sweep_file("s.json", R"({"fixed": {"training.epochs": 1}, "grid": {"seed": [1]}})");
+  const fs::path out = f.dir.path / "sweep";
+  fs::create_directories(out);
+  const int fd = ::open((out / ".sweep.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX) == 0);  // as a running sweep holds it
+  const std::string command = "sweep -q --config '" + f.config + "' --grid '" + sweep + "' --out '" + out.string() +
+                              "' --data '" + f.data.string() + "'";
+  CliResult refused = f.run(command);
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Contains("another mnistnet sweep is running in this directory"));
+  ::close(fd);
+  CHECK(f.run(command).exit_code == 0);
 }

@@ -1,5 +1,7 @@
 // mnistnet sweep: expand a sweep file into trials, run them as `mnistnet train` processes N at
 // a time (or write a Slurm array script for them), and rank the results in leaderboard.csv.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -124,6 +126,27 @@ void prepare_out_dir(const fs::path& out) {
     throw UserError(out.string() + ": cannot create the sweep directory: " + (ec ? ec.message() : "not a directory"));
 }
 
+// Held while trials run: a second `mnistnet sweep` into the same directory would run the same
+// trials into the same run directories. The kernel drops the lock when the process dies.
+class SweepLock {
+ public:
+  explicit SweepLock(const fs::path& out) {
+    const fs::path path = out / ".sweep.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw UserError(path.string() + ": cannot open the sweep's lock file");
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      throw UserError(out.string() + ": another mnistnet sweep is running in this directory");
+    }
+  }
+  ~SweepLock() { ::close(fd_); }
+  SweepLock(const SweepLock&) = delete;
+  SweepLock& operator=(const SweepLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace
 
 int run_sweep(const SweepOptions& options) {
@@ -160,6 +183,7 @@ int run_sweep(const SweepOptions& options) {
     return 0;
   }
 
+  const SweepLock lock(out);
   std::vector<const Trial*> todo;
   for (const Trial& t : trials) {
     if (trial_finished(read_trial_result(out, t))) check_finished_trial(out, t, launch.base_config);
