@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
@@ -141,8 +142,9 @@ TrialResult read_trial_result(const fs::path& out_dir, const Trial& trial) {
   if (summary.is_object() && summary.contains("val_accuracy")) {
     r.status = "ok";
     r.has_metrics = true;
-    r.val_accuracy = summary.value("val_accuracy", NAN);
-    r.val_loss = summary.value("val_loss", NAN);
+    const double nan = std::numeric_limits<double>::quiet_NaN();  // (NAN is a float: value() would round)
+    r.val_accuracy = summary.value("val_accuracy", nan);
+    r.val_loss = summary.value("val_loss", nan);
     r.best_val_accuracy = summary.value("best_val_accuracy", r.best_val_accuracy);
     r.epochs = summary.value("epochs", r.epochs);
     r.seconds = summary.value("seconds", r.seconds);
