@@ -30,8 +30,8 @@ inline const char* kSweepBaseConfig = R"({
 
 // Class c is a bright band at rows 2c+4 .. 2c+6 over dim noise: learnable in an epoch or two,
 // so trials with other settings end with other accuracies.
-inline void write_band_split(const std::filesystem::path& dir, const std::string& prefix, int64_t count,
-                             uint64_t seed) {
+inline void write_band_split(const std::filesystem::path& dir, const std::string& prefix,
+                             int64_t count, uint64_t seed) {
   Rng rng(seed);
   std::vector<uint8_t> pixels(static_cast<size_t>(count * 784)), labels(static_cast<size_t>(count));
   for (int64_t i = 0; i < count; ++i) {
@@ -69,8 +69,9 @@ struct SweepFixture {
   // Runs `mnistnet ARGS` with the working directory `work`.
   CliResult run(const std::string& args) const {
     const auto out = dir.path / "stdout.txt", err = dir.path / "stderr.txt";
-    const std::string command = "cd '" + work.string() + "' && '" + std::string(MNISTNET_BINARY) + "' " + args +
-                                " >'" + out.string() + "' 2>'" + err.string() + "' </dev/null";
+    const std::string command = "cd '" + work.string() + "' && '" + std::string(MNISTNET_BINARY) +
+                                "' " + args + " >'" + out.string() + "' 2>'" + err.string() +
+                                "' </dev/null";
     const int status = std::system(command.c_str());
     CliResult r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -83,7 +84,8 @@ struct SweepFixture {
 // The names in a directory.
 inline std::set<std::string> entries(const std::filesystem::path& dir) {
   std::set<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) names.insert(e.path().filename().string());
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    names.insert(e.path().filename().string());
   return names;
 }
 

@@ -21,7 +21,9 @@ using ordered = nlohmann::ordered_json;
 
 namespace {
 
-SweepSpec spec_of(const std::string& text) { return parse_sweep_spec(ordered::parse(text), "s.json"); }
+SweepSpec spec_of(const std::string& text) {
+  return parse_sweep_spec(ordered::parse(text), "s.json");
+}
 
 std::string error_of(const std::string& text) {
   try {
@@ -67,7 +69,9 @@ TEST_CASE("A grid expands to every combination, the first key varying slowest", 
   CHECK(trials[5].overrides[3].path == "model.layers.14.rate");
   std::set<std::string> names;
   for (const Trial& t : trials) {
-    CHECK(t.name.rfind("trial-" + std::string(t.index < 10 ? "00" : "0") + std::to_string(t.index) + "-", 0) == 0);
+    CHECK(t.name.rfind(
+              "trial-" + std::string(t.index < 10 ? "00" : "0") + std::to_string(t.index) + "-",
+              0) == 0);
     CHECK(t.name.size() == std::string("trial-000-12345678").size());
     names.insert(t.name);
   }
@@ -76,7 +80,8 @@ TEST_CASE("A grid expands to every combination, the first key varying slowest", 
   CHECK(trial_name(7, trials[6].overrides) != trials[7].name);
 }
 
-TEST_CASE("Random search draws from its seed, within the bounds, and rounds to 6 digits", "[sweep]") {
+TEST_CASE("Random search draws from its seed, within the bounds, and rounds to 6 digits",
+          "[sweep]") {
   const std::string text = R"({"random": {"trials": 40, "seed": 7, "params": {
       "training.lr_schedule.decay_rate": {"uniform": [0.6, 0.8]},
       "training.optimizer.learning_rate": {"loguniform": [0.0001, 0.1]},
@@ -108,7 +113,8 @@ TEST_CASE("Random search draws from its seed, within the bounds, and rounds to 6
   CHECK(other_seed[0].overrides[0].value != a[0].overrides[0].value);
 }
 
-TEST_CASE("A file with a grid and a random search runs the grid's trials, then the random ones", "[sweep]") {
+TEST_CASE("A file with a grid and a random search runs the grid's trials, then the random ones",
+          "[sweep]") {
   const auto trials = expand_trials(spec_of(R"({"grid": {"training.batch_size": [64, 128]},
       "random": {"trials": 3, "seed": 1, "params": {"model.layers.1.filters": {"choice": [6, 12]}}}})"));
   REQUIRE(trials.size() == 5);
@@ -118,13 +124,17 @@ TEST_CASE("A file with a grid and a random search runs the grid's trials, then t
 }
 
 TEST_CASE("Sweep file errors name the file and the JSON pointer", "[sweep][errors]") {
-  CHECK_THAT(error_of(R"({"grid": {"training.batch_size": []}})"),
-             Contains("s.json: /grid/training.batch_size: expected at least one value, got an empty list"));
+  CHECK_THAT(
+      error_of(R"({"grid": {"training.batch_size": []}})"),
+      Contains(
+          "s.json: /grid/training.batch_size: expected at least one value, got an empty list"));
   CHECK_THAT(error_of(R"({"grid": {"training.batch_size": 64}})"),
              Contains("s.json: /grid/training.batch_size: expected a list of values, got 64"));
-  CHECK_THAT(error_of(R"({"random": {"trials": 2, "params": {"seed": {"normal": [0, 1]}}}})"),
-             Contains("s.json: /random/params/seed/normal: unknown distribution \"normal\"; expected uniform, "
-                      "loguniform or choice"));
+  CHECK_THAT(
+      error_of(R"({"random": {"trials": 2, "params": {"seed": {"normal": [0, 1]}}}})"),
+      Contains(
+          "s.json: /random/params/seed/normal: unknown distribution \"normal\"; expected uniform, "
+          "loguniform or choice"));
   CHECK_THAT(error_of(R"({"random": {"trials": 2, "params": {"seed": {"uniform": [2, 1]}}}})"),
              Contains("/random/params/seed/uniform: expected low < high"));
   CHECK_THAT(error_of(R"({"random": {"trials": 2, "params": {"x.y": {"loguniform": [0, 1]}}}})"),
@@ -133,21 +143,28 @@ TEST_CASE("Sweep file errors name the file and the JSON pointer", "[sweep][error
              Contains("/random/params/x.y/choice: expected at least one value"));
   CHECK_THAT(error_of(R"({"random": {"trials": 0, "params": {"x.y": {"choice": [1]}}}})"),
              Contains("/random/trials: expected an integer >= 1, got 0"));
-  CHECK_THAT(error_of(R"({"random": {"params": {"x.y": {"choice": [1]}}}})"), Contains("/random/trials: missing"));
-  CHECK_THAT(error_of(R"({"random": {"trials": 1, "params": {"x": {"uniform": [0, 1], "choice": [1]}}}})"),
-             Contains("/random/params/x: expected one distribution"));
-  CHECK_THAT(error_of(R"({"grid": {"a..b": [1]}})"), Contains("/grid/a..b: expected a config key path"));
+  CHECK_THAT(error_of(R"({"random": {"params": {"x.y": {"choice": [1]}}}})"),
+             Contains("/random/trials: missing"));
+  CHECK_THAT(
+      error_of(R"({"random": {"trials": 1, "params": {"x": {"uniform": [0, 1], "choice": [1]}}}})"),
+      Contains("/random/params/x: expected one distribution"));
+  CHECK_THAT(error_of(R"({"grid": {"a..b": [1]}})"),
+             Contains("/grid/a..b: expected a config key path"));
   CHECK_THAT(error_of(R"({"fixed": {"seed": 1}, "grid": {"seed": [1, 2]}})"),
              Contains("/grid/seed: key path seed is already set at /fixed/seed"));
-  CHECK(error_of(R"({"grid": {"seed": [1]}, "random": {"trials": 1, "params": {"seed": {"choice": [2]}}}})") ==
-        "(no error)");
+  CHECK(
+      error_of(
+          R"({"grid": {"seed": [1]}, "random": {"trials": 1, "params": {"seed": {"choice": [2]}}}})") ==
+      "(no error)");
   CHECK_THAT(error_of(R"({"grids": {"seed": [1]}})"), Contains("s.json: /grids: unknown key"));
   CHECK_THAT(error_of(R"({"fixed": {"seed": 1}})"), Contains("s.json: /: expected \"grid\""));
   CHECK_THAT(error_of(R"([1, 2])"), Contains("s.json: /: expected an object"));
   TempDir dir;
-  CHECK_THROWS_WITH(load_sweep_spec(dir.path / "none.json"), Contains("none.json: cannot open the sweep file"));
+  CHECK_THROWS_WITH(load_sweep_spec(dir.path / "none.json"),
+                    Contains("none.json: cannot open the sweep file"));
   const std::string broken = write_text(dir.path, "broken.json", "{\"grid\": ");
-  CHECK_THROWS_WITH(load_sweep_spec(broken), Contains("broken.json: byte") && Contains("invalid JSON"));
+  CHECK_THROWS_WITH(load_sweep_spec(broken),
+                    Contains("broken.json: byte") && Contains("invalid JSON"));
 }
 
 TEST_CASE("Trials are checked against the base config before anything runs", "[sweep][errors]") {
@@ -162,18 +179,23 @@ TEST_CASE("Trials are checked against the base config before anything runs", "[s
     }
     return "(no error)";
   };
-  CHECK(check(R"({"grid": {"training.batch_size": [16, 64], "model.layers.1.rate": [0.1, 0.5]}})") == "(no error)");
+  CHECK(
+      check(R"({"grid": {"training.batch_size": [16, 64], "model.layers.1.rate": [0.1, 0.5]}})") ==
+      "(no error)");
   // a key path the config does not have
   CHECK_THAT(check(R"({"grid": {"training.batchsize": [16]}})"),
-             Contains("s.json: /grid/training.batchsize: trial-000-") && Contains("/training/batchsize: unknown key"));
+             Contains("s.json: /grid/training.batchsize: trial-000-") &&
+                 Contains("/training/batchsize: unknown key"));
   CHECK_THAT(check(R"({"grid": {"model.layers.5.rate": [0.1]}})"),
              Contains("s.json: /grid/model.layers.5.rate: ") && Contains("index out of range"));
   // a value the config rejects: the pointer names the value in the grid
   CHECK_THAT(check(R"({"grid": {"seed": [1], "training.batch_size": [16, 0]}})"),
              Contains("s.json: /grid/training.batch_size/1: trial-001-") &&
                  Contains("/training/batch_size: expected a positive integer, got 0"));
-  CHECK_THAT(check(R"({"random": {"trials": 4, "params": {"model.layers.1.rate": {"uniform": [1.5, 2]}}}})"),
-             Contains("s.json: /random/params/model.layers.1.rate: trial-000-"));
+  CHECK_THAT(
+      check(
+          R"({"random": {"trials": 4, "params": {"model.layers.1.rate": {"uniform": [1.5, 2]}}}})"),
+      Contains("s.json: /random/params/model.layers.1.rate: trial-000-"));
 }
 
 TEST_CASE("Trial results come from the run directory alone", "[sweep][leaderboard]") {
@@ -183,14 +205,17 @@ TEST_CASE("Trial results come from the run directory alone", "[sweep][leaderboar
     std::filesystem::create_directories(dir.path / trials[static_cast<size_t>(i)].name);
     return dir.path / trials[static_cast<size_t>(i)].name;
   };
-  const std::string csv = "epoch,accuracy,loss,lr,val_accuracy,val_loss,seconds\n"
-                          "0,0.5,1.0,0.01,0.80,0.60,1.5\n1,0.6,0.9,0.01,0.85,0.70,1.5\n";
+  const std::string csv =
+      "epoch,accuracy,loss,lr,val_accuracy,val_loss,seconds\n"
+      "0,0.5,1.0,0.01,0.80,0.60,1.5\n1,0.6,0.9,0.01,0.85,0.70,1.5\n";
   // 0: ok; 1: diverged; 2: failed; 3: killed while training; 4: never started
   write_text(make(0), "metrics.csv", csv);
-  write_text(make(0), "summary.json", R"({"val_accuracy": 0.85, "val_loss": 0.7, "best_val_accuracy": 0.85,
+  write_text(make(0), "summary.json",
+             R"({"val_accuracy": 0.85, "val_loss": 0.7, "best_val_accuracy": 0.85,
                                           "epochs": 2, "seconds": 3.0})");
   write_text(make(0), "exit_code", "0\n");
-  write_text(make(1), "metrics.csv", "epoch,accuracy,loss,lr,val_accuracy,val_loss,seconds\n0,0.1,nan,1,0.1,nan,1\n");
+  write_text(make(1), "metrics.csv",
+             "epoch,accuracy,loss,lr,val_accuracy,val_loss,seconds\n0,0.1,nan,1,0.1,nan,1\n");
   write_text(make(1), "exit_code", "3\n");
   write_text(make(1), "train.log", "mnistnet: training diverged: the loss is not finite\n");
   write_text(make(2), "exit_code", "2\n");
@@ -217,8 +242,10 @@ TEST_CASE("Trial results come from the run directory alone", "[sweep][leaderboar
   CHECK_FALSE(trial_finished(r[4]));
 }
 
-TEST_CASE("The leaderboard ranks finished trials by the metric, then the others by index", "[sweep][leaderboard]") {
-  const auto trials = expand_trials(spec_of(R"({"grid": {"training.optimizer.type": ["adam", "sgd"], "seed": [1, 2]}})"));
+TEST_CASE("The leaderboard ranks finished trials by the metric, then the others by index",
+          "[sweep][leaderboard]") {
+  const auto trials = expand_trials(
+      spec_of(R"({"grid": {"training.optimizer.type": ["adam", "sgd"], "seed": [1, 2]}})"));
   std::vector<TrialResult> r(4);
   const double acc[] = {0.90, 0.95, 0.95, 0.0}, loss[] = {0.30, 0.20, 0.25, 0.0};
   for (size_t i = 0; i < 4; ++i) {
@@ -241,13 +268,19 @@ TEST_CASE("The leaderboard ranks finished trials by the metric, then the others 
   sort_leaderboard(by_loss, "val_loss");
   CHECK(by_loss[0].trial.index == 1);
   CHECK(by_loss[1].trial.index == 2);
-  CHECK_THROWS_WITH(sort_leaderboard(by_loss, "accuracy"), Contains("--metric accuracy: expected val_accuracy"));
+  CHECK_THROWS_WITH(sort_leaderboard(by_loss, "accuracy"),
+                    Contains("--metric accuracy: expected val_accuracy"));
 
   const std::string csv = leaderboard_csv(by_acc);
-  CHECK(csv.rfind("rank,trial,training.optimizer.type,seed,status,val_accuracy,best_val_accuracy,val_loss,"
-                  "best_val_loss,epochs,seconds,error\n"
-                  "1," + trials[1].name + ",adam,2,ok,0.950000,0.950000,0.200000,0.200000,2,1.25,\n", 0) == 0);
-  CHECK_THAT(csv, Contains("4," + trials[3].name + ",sgd,2,failed,,,,,,,\"mnistnet: error: a, \"\"quoted\"\" thing\"\n"));
+  CHECK(
+      csv.rfind(
+          "rank,trial,training.optimizer.type,seed,status,val_accuracy,best_val_accuracy,val_loss,"
+          "best_val_loss,epochs,seconds,error\n"
+          "1," +
+              trials[1].name + ",adam,2,ok,0.950000,0.950000,0.200000,0.200000,2,1.25,\n",
+          0) == 0);
+  CHECK_THAT(csv, Contains("4," + trials[3].name +
+                           ",sgd,2,failed,,,,,,,\"mnistnet: error: a, \"\"quoted\"\" thing\"\n"));
   const std::string table = leaderboard_table(by_acc);
   CHECK_THAT(table, Contains("rank  trial  ") && Contains("status  val_accuracy"));
   CHECK_THAT(table, Contains("1     " + trials[1].name + "  adam"));
@@ -255,7 +288,8 @@ TEST_CASE("The leaderboard ranks finished trials by the metric, then the others 
 
 TEST_CASE("The manifest round-trips the trials and their overrides", "[sweep]") {
   TempDir dir;
-  const auto trials = expand_trials(spec_of(R"({"grid": {"data.dataset": ["mnist"], "training.batch_size": [16, 32]}})"));
+  const auto trials = expand_trials(
+      spec_of(R"({"grid": {"data.dataset": ["mnist"], "training.batch_size": [16, 32]}})"));
   write_manifest(dir.path, {"/abs/base.json", "/abs/s.json", "val_loss", trials});
   CHECK(is_sweep_dir(dir.path));
   const SweepManifest m = read_manifest(dir.path);
@@ -269,14 +303,19 @@ TEST_CASE("The manifest round-trips the trials and their overrides", "[sweep]") 
   CHECK_THROWS_WITH(read_manifest(dir.path / "nothing"), Contains("sweep.json: cannot open"));
 }
 
-TEST_CASE("The Slurm script runs one trial per array task, like the local sweep", "[sweep][slurm]") {
-  const auto trials = expand_trials(spec_of(R"({"grid": {"training.optimizer.type": ["adam", "it's"]}})"));
+TEST_CASE("The Slurm script runs one trial per array task, like the local sweep",
+          "[sweep][slurm]") {
+  const auto trials =
+      expand_trials(spec_of(R"({"grid": {"training.optimizer.type": ["adam", "it's"]}})"));
   TrialLaunch launch{"/opt/mnistnet", "/cfg/base.json", "/data/mnist", 2};
-  const std::string s = slurm_array_script(trials, "/shared/sweep", launch, {2, 3, "mnistnet-sweep"});
+  const std::string s =
+      slurm_array_script(trials, "/shared/sweep", launch, {2, 3, "mnistnet-sweep"});
   CHECK(s.rfind("#!/bin/bash\n", 0) == 0);
   CHECK_THAT(s, Contains("#SBATCH --array=0-1%3\n") && Contains("#SBATCH --cpus-per-task=2\n"));
-  CHECK_THAT(s, Contains("  0) name='" + trials[0].name + "'; cmd=('/opt/mnistnet' 'train' '--config' "
-                         "'/cfg/base.json' '--set' 'training.optimizer.type=\"adam\"' '--run-dir' '/shared/sweep/" +
+  CHECK_THAT(s, Contains("  0) name='" + trials[0].name +
+                         "'; cmd=('/opt/mnistnet' 'train' '--config' "
+                         "'/cfg/base.json' '--set' 'training.optimizer.type=\"adam\"' '--run-dir' "
+                         "'/shared/sweep/" +
                          trials[0].name + "' '-q' '--data' '/data/mnist') ;;"));
   CHECK_THAT(s, Contains("'training.optimizer.type=\"it'\\''s\"'"));
   CHECK_THAT(s, Contains("MNISTNET_THREADS=$threads") && Contains("exit_code"));
@@ -298,7 +337,8 @@ TEST_CASE("The shipped sweep files expand and load with configs/conv_bn.json", "
   const auto conv_bn = nlohmann::json::parse(std::ifstream(root / "configs" / "conv_bn.json"));
   CHECK(conv_bn["model"]["layers"][14]["type"] == "Dropout");
   CHECK(conv_bn["model"]["layers"][14]["rate"] == 0.3);
-  for (int i : {1, 4, 7}) CHECK(conv_bn["model"]["layers"][static_cast<size_t>(i)]["type"] == "Conv2D");
+  for (int i : {1, 4, 7})
+    CHECK(conv_bn["model"]["layers"][static_cast<size_t>(i)]["type"] == "Conv2D");
   CHECK(conv_bn["training"]["lr_schedule"]["decay_rate"] == 0.666);
   CHECK(conv_bn["training"]["batch_size"] == 64);
 }

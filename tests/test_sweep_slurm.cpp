@@ -46,14 +46,15 @@ TEST_CASE("Slurm: the emitted array runs on a local Slurm and --collect equals t
           "[sweep][slurm][slurm_real]") {
   const Shell env = shell("'" + kScript + "' env");
   REQUIRE(env.code == 0);
-  const std::string conf_prefix = env.output.substr(0, env.output.find('\n')) + " && ";  // export SLURM_CONF=...
+  const std::string conf_prefix =
+      env.output.substr(0, env.output.find('\n')) + " && ";  // export SLURM_CONF=...
   SlurmGuard guard;
   const bool was_running = shell(conf_prefix + "timeout 10 sinfo -h").code == 0;
   if (!was_running) {
     const Shell start = shell("timeout 120 '" + kScript + "' start");
     if (start.code != 0) {
-      WARN("skipped: Slurm cannot start here (scripts/slurm_local.sh start exit " << start.code << "): "
-                                                                                  << start.output);
+      WARN("skipped: Slurm cannot start here (scripts/slurm_local.sh start exit "
+           << start.code << "): " << start.output);
       return;
     }
     guard.started_here = true;
@@ -63,12 +64,15 @@ TEST_CASE("Slurm: the emitted array runs on a local Slurm and --collect equals t
   const std::string sweep = f.sweep_file("s.json", R"({"fixed": {"training.epochs": 1},
       "grid": {"training.batch_size": [10, 20], "training.optimizer.learning_rate": [0.01, 0.003]}})");
   const fs::path local = f.dir.path / "local", array = f.dir.path / "array";
-  const std::string common = "--config '" + f.config + "' --grid '" + sweep + "' --data '" + f.data.string() + "'";
+  const std::string common =
+      "--config '" + f.config + "' --grid '" + sweep + "' --data '" + f.data.string() + "'";
   REQUIRE(f.run("sweep -q --jobs 2 " + common + " --out '" + local.string() + "'").exit_code == 0);
-  REQUIRE(f.run("sweep --emit slurm --jobs 2 " + common + " --out '" + array.string() + "'").exit_code == 0);
+  REQUIRE(f.run("sweep --emit slurm --jobs 2 " + common + " --out '" + array.string() + "'")
+              .exit_code == 0);
 
-  const Shell submitted = shell(conf_prefix + "cd '" + f.work.string() + "' && timeout 300 sbatch --wait '" +
-                                (array / "sweep.sbatch").string() + "'");
+  const Shell submitted =
+      shell(conf_prefix + "cd '" + f.work.string() + "' && timeout 300 sbatch --wait '" +
+            (array / "sweep.sbatch").string() + "'");
   INFO(submitted.output);
   REQUIRE(submitted.code == 0);
   CHECK_THAT(submitted.output, Contains("Submitted batch job"));

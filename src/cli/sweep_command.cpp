@@ -28,7 +28,9 @@ namespace {
 std::string self_executable() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw std::runtime_error("cannot find the running mnistnet binary (/proc/self/exe): " + ec.message());
+  if (ec)
+    throw std::runtime_error("cannot find the running mnistnet binary (/proc/self/exe): " +
+                             ec.message());
   return exe.string();
 }
 
@@ -37,7 +39,8 @@ std::vector<Override> parse_sets(const std::vector<std::string>& sets) {
   std::vector<Override> out;
   for (const std::string& s : sets) {
     const size_t eq = s.find('=');
-    if (eq == std::string::npos || eq == 0) throw UserError("--set " + s + ": expected key.path=value");
+    if (eq == std::string::npos || eq == 0)
+      throw UserError("--set " + s + ": expected key.path=value");
     const std::string text = s.substr(eq + 1);
     nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
     if (value.is_discarded()) value = text;  // a bare word is a string, as for train --set
@@ -52,8 +55,8 @@ std::vector<Trial> plan_trials(const SweepOptions& options, SweepSpec& spec) {
   for (const Override& o : sets) {
     for (const auto& [path, pointer] : spec.pointers)
       if (path == o.path)
-        throw UserError("--set " + o.path + ": the sweep file sets this key path too (" + spec.source + ": " +
-                        pointer + ")");
+        throw UserError("--set " + o.path + ": the sweep file sets this key path too (" +
+                        spec.source + ": " + pointer + ")");
     spec.pointers.emplace_back(o.path, "(--set " + o.path + ")");
   }
   spec.fixed.insert(spec.fixed.begin(), sets.begin(), sets.end());
@@ -96,13 +99,16 @@ int publish(const fs::path& out, const std::vector<TrialResult>& results, bool q
   write_file_atomically(out / "leaderboard.csv", leaderboard_csv(results));
   const size_t plotted = write_sweep_report(out, results);
   size_t unfinished = 0;
-  for (const TrialResult& r : results) if (!trial_finished(r)) ++unfinished;
+  for (const TrialResult& r : results)
+    if (!trial_finished(r)) ++unfinished;
   if (!quiet) {
     std::printf("\n%s", leaderboard_table(results).c_str());
     for (const TrialResult& r : results)
-      if (!r.error.empty()) std::printf("%s (%s): %s\n", r.trial.name.c_str(), r.status.c_str(), r.error.c_str());
-    std::printf("Wrote %s and %s (%zu trials' curves)\n", (out / "leaderboard.csv").string().c_str(),
-                (out / "report.html").string().c_str(), plotted);
+      if (!r.error.empty())
+        std::printf("%s (%s): %s\n", r.trial.name.c_str(), r.status.c_str(), r.error.c_str());
+    std::printf("Wrote %s and %s (%zu trials' curves)\n",
+                (out / "leaderboard.csv").string().c_str(), (out / "report.html").string().c_str(),
+                plotted);
     if (unfinished) std::printf("%zu of %zu trials did not finish\n", unfinished, results.size());
   }
   std::fflush(stdout);
@@ -111,7 +117,8 @@ int publish(const fs::path& out, const std::vector<TrialResult>& results, bool q
 
 int collect(const SweepOptions& options) {
   if (!options.config.empty() || !options.grid.empty() || !options.emit.empty())
-    throw UserError("--collect DIR reads DIR/sweep.json; give it without --config, --grid or --emit");
+    throw UserError(
+        "--collect DIR reads DIR/sweep.json; give it without --config, --grid or --emit");
   const fs::path out = options.collect;
   SweepManifest manifest = read_manifest(out);
   const std::string metric = options.metric.empty() ? manifest.metric : options.metric;
@@ -123,7 +130,8 @@ void prepare_out_dir(const fs::path& out) {
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec || !fs::is_directory(out))
-    throw UserError(out.string() + ": cannot create the sweep directory: " + (ec ? ec.message() : "not a directory"));
+    throw UserError(out.string() + ": cannot create the sweep directory: " +
+                    (ec ? ec.message() : "not a directory"));
 }
 
 // Held while trials run: a second `mnistnet sweep` into the same directory would run the same
@@ -160,14 +168,17 @@ int run_sweep(const SweepOptions& options) {
 
   SweepSpec spec;
   const std::vector<Trial> trials = plan_trials(options, spec);
-  const fs::path out = options.out.empty() ? fs::path("runs") / fs::path(options.grid).stem() : fs::path(options.out);
+  const fs::path out = options.out.empty() ? fs::path("runs") / fs::path(options.grid).stem()
+                                           : fs::path(options.out);
   prepare_out_dir(out);
 
   TrialLaunch launch;
   launch.executable = self_executable();
   launch.base_config = fs::absolute(options.config).lexically_normal().string();
-  launch.data_dir = options.data_dir.empty() ? "" : fs::absolute(options.data_dir).lexically_normal().string();
-  write_manifest(out, {launch.base_config, fs::absolute(options.grid).lexically_normal().string(), metric, trials});
+  launch.data_dir =
+      options.data_dir.empty() ? "" : fs::absolute(options.data_dir).lexically_normal().string();
+  write_manifest(out, {launch.base_config, fs::absolute(options.grid).lexically_normal().string(),
+                       metric, trials});
 
   if (options.emit == "slurm") {
     SlurmOptions slurm;
@@ -177,26 +188,32 @@ int run_sweep(const SweepOptions& options) {
     const fs::path script = out / "sweep.sbatch";
     write_file_atomically(script, slurm_array_script(trials, out, launch, slurm));
     fs::permissions(script, fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);
-    std::printf("Wrote %s (%zu array tasks) and %s\nSubmit: sbatch %s\nThen:   %s sweep --collect %s\n",
-                script.string().c_str(), trials.size(), (out / kManifestFile).string().c_str(),
-                script.string().c_str(), launch.executable.c_str(), out.string().c_str());
+    std::printf(
+        "Wrote %s (%zu array tasks) and %s\nSubmit: sbatch %s\nThen:   %s sweep --collect %s\n",
+        script.string().c_str(), trials.size(), (out / kManifestFile).string().c_str(),
+        script.string().c_str(), launch.executable.c_str(), out.string().c_str());
     return 0;
   }
 
   const SweepLock lock(out);
   std::vector<const Trial*> todo;
   for (const Trial& t : trials) {
-    if (trial_finished(read_trial_result(out, t))) check_finished_trial(out, t, launch.base_config);
-    else todo.push_back(&t);
+    if (trial_finished(read_trial_result(out, t)))
+      check_finished_trial(out, t, launch.base_config);
+    else
+      todo.push_back(&t);
   }
   const int jobs = std::max(1, options.jobs);
   const int cpus = available_cpus();
   launch.threads = options.threads > 0 ? options.threads : threads_per_trial(jobs, cpus);
   if (!options.quiet) {
-    std::printf("Sweep %s over %s: %zu trials, %zu finished already; running %zu, %d at a time, %d thread%s each "
-                "(%d CPUs) -> %s\n",
-                options.grid.c_str(), options.config.c_str(), trials.size(), trials.size() - todo.size(),
-                todo.size(), jobs, launch.threads, launch.threads == 1 ? "" : "s", cpus, out.string().c_str());
+    std::printf(
+        "Sweep %s over %s: %zu trials, %zu finished already; running %zu, %d at a time, %d "
+        "thread%s each "
+        "(%d CPUs) -> %s\n",
+        options.grid.c_str(), options.config.c_str(), trials.size(), trials.size() - todo.size(),
+        todo.size(), jobs, launch.threads, launch.threads == 1 ? "" : "s", cpus,
+        out.string().c_str());
     std::fflush(stdout);
   }
   size_t done = 0;
@@ -213,9 +230,12 @@ int run_sweep(const SweepOptions& options) {
         ++done;
         if (options.quiet) return;
         const TrialResult r = read_trial_result(out, *end.trial);
-        std::printf("[%zu/%zu] %s %s", done, todo.size(), end.trial->name.c_str(), r.status.c_str());
-        if (r.status == "ok") std::printf(" val_accuracy %.4f", r.val_accuracy);
-        else std::printf(" (exit %d)", end.exit_code);
+        std::printf("[%zu/%zu] %s %s", done, todo.size(), end.trial->name.c_str(),
+                    r.status.c_str());
+        if (r.status == "ok")
+          std::printf(" val_accuracy %.4f", r.val_accuracy);
+        else
+          std::printf(" (exit %d)", end.exit_code);
         std::printf(" in %.1f s\n", end.wall_seconds);
         std::fflush(stdout);
       });

@@ -24,7 +24,8 @@ std::string last_line(const std::string& text) {
   size_t end = text.find_last_not_of("\r\n");
   if (end == std::string::npos) return "";
   const size_t start = text.rfind('\n', end);
-  return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+  return text.substr(start == std::string::npos ? 0 : start + 1,
+                     end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
 void fill_from_metrics(TrialResult& r, const fs::path& dir) {
@@ -70,8 +71,9 @@ std::vector<std::string> override_paths(const std::vector<TrialResult>& results)
   // In the sweep's order (the leaderboard's rows are ranked): fixed keys, grid, random.
   std::vector<const TrialResult*> by_index;
   for (const TrialResult& r : results) by_index.push_back(&r);
-  std::sort(by_index.begin(), by_index.end(),
-            [](const TrialResult* a, const TrialResult* b) { return a->trial.index < b->trial.index; });
+  std::sort(by_index.begin(), by_index.end(), [](const TrialResult* a, const TrialResult* b) {
+    return a->trial.index < b->trial.index;
+  });
   std::vector<std::string> paths;
   for (const TrialResult* r : by_index)
     for (const Override& o : r->trial.overrides)
@@ -85,12 +87,14 @@ std::string value_text(const TrialResult& r, const std::string& path) {
   return "";
 }
 
-std::vector<std::vector<std::string>> rows(const std::vector<TrialResult>& results, bool with_error) {
+std::vector<std::vector<std::string>> rows(const std::vector<TrialResult>& results,
+                                           bool with_error) {
   const std::vector<std::string> paths = override_paths(results);
   std::vector<std::vector<std::string>> out;
   std::vector<std::string> header = {"rank", "trial"};
   header.insert(header.end(), paths.begin(), paths.end());
-  for (const char* c : {"status", "val_accuracy", "best_val_accuracy", "val_loss", "best_val_loss", "epochs", "seconds"})
+  for (const char* c : {"status", "val_accuracy", "best_val_accuracy", "val_loss", "best_val_loss",
+                        "epochs", "seconds"})
     header.emplace_back(c);
   if (with_error) header.emplace_back("error");
   out.push_back(header);
@@ -142,7 +146,8 @@ TrialResult read_trial_result(const fs::path& out_dir, const Trial& trial) {
   if (summary.is_object() && summary.contains("val_accuracy")) {
     r.status = "ok";
     r.has_metrics = true;
-    const double nan = std::numeric_limits<double>::quiet_NaN();  // (NAN is a float: value() would round)
+    const double nan =
+        std::numeric_limits<double>::quiet_NaN();  // (NAN is a float: value() would round)
     r.val_accuracy = summary.value("val_accuracy", nan);
     r.val_loss = summary.value("val_loss", nan);
     r.best_val_accuracy = summary.value("best_val_accuracy", r.best_val_accuracy);
@@ -150,9 +155,12 @@ TrialResult read_trial_result(const fs::path& out_dir, const Trial& trial) {
     r.seconds = summary.value("seconds", r.seconds);
     return r;
   }
-  if (r.exit_code == 3) r.status = "diverged";
-  else if (!code.empty()) r.status = "failed";
-  else r.status = "incomplete";
+  if (r.exit_code == 3)
+    r.status = "diverged";
+  else if (!code.empty())
+    r.status = "failed";
+  else
+    r.status = "incomplete";
   if (r.status != "incomplete") r.error = last_line(read_text(dir / kTrainLogFile));
   return r;
 }
@@ -170,7 +178,8 @@ const std::vector<std::string>& leaderboard_metrics() {
 void check_metric(const std::string& metric) {
   const auto& m = leaderboard_metrics();
   if (std::find(m.begin(), m.end(), metric) == m.end())
-    throw UserError("--metric " + metric + ": expected val_accuracy, best_val_accuracy, val_loss or best_val_loss");
+    throw UserError("--metric " + metric +
+                    ": expected val_accuracy, best_val_accuracy, val_loss or best_val_loss");
 }
 
 void sort_leaderboard(std::vector<TrialResult>& results, const std::string& metric) {

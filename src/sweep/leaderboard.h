@@ -18,12 +18,12 @@ struct TrialResult {
   // "ok" (summary.json written), "diverged" (exit 3), "failed" (another exit status),
   // "incomplete" (started, no exit status: running, or killed), "missing" (never started).
   std::string status = "missing";
-  int exit_code = -1;     // -1: unknown
-  int epochs = 0;         // epochs logged in metrics.csv
+  int exit_code = -1;  // -1: unknown
+  int epochs = 0;      // epochs logged in metrics.csv
   double val_accuracy = 0.0, best_val_accuracy = 0.0, val_loss = 0.0, best_val_loss = 0.0;
-  double seconds = 0.0;   // training time (summary.json's, else the sum over metrics.csv)
+  double seconds = 0.0;  // training time (summary.json's, else the sum over metrics.csv)
   bool has_metrics = false;
-  std::string error;      // failed trials: the last line of train.log
+  std::string error;  // failed trials: the last line of train.log
 };
 
 inline constexpr const char* kExitCodeFile = "exit_code";

@@ -15,9 +15,9 @@ std::string slurm_array_script(const std::vector<Trial>& trials, const fs::path&
                                const TrialLaunch& launch, const SlurmOptions& options) {
   const fs::path out = fs::absolute(out_dir).lexically_normal();
   std::string s = "#!/bin/bash\n";
-  s += "# Written by `mnistnet sweep --emit slurm`: one array task per trial of " + std::to_string(trials.size()) +
-       ".\n# Submit: sbatch " + (out / "sweep.sbatch").string() + "\n# Then:  mnistnet sweep --collect " +
-       out.string() + "\n";
+  s += "# Written by `mnistnet sweep --emit slurm`: one array task per trial of " +
+       std::to_string(trials.size()) + ".\n# Submit: sbatch " + (out / "sweep.sbatch").string() +
+       "\n# Then:  mnistnet sweep --collect " + out.string() + "\n";
   s += "#SBATCH --job-name=" + options.job_name + "\n";
   s += "#SBATCH --array=0-" + std::to_string(trials.empty() ? 0 : trials.size() - 1) +
        (options.max_running > 0 ? "%" + std::to_string(options.max_running) : "") + "\n";
@@ -39,18 +39,20 @@ std::string slurm_array_script(const std::vector<Trial>& trials, const fs::path&
   s += "  *) echo \"no trial $SLURM_ARRAY_TASK_ID\" >&2; exit 2 ;;\n";
   s += "esac\n";
   s += "dir=$out/$name\n";
-  s += "# Finished already (a resubmitted array): ok, or diverged (the same seed diverges again).\n";
+  s +=
+      "# Finished already (a resubmitted array): ok, or diverged (the same seed diverges again).\n";
   s += "if [[ -e $dir/summary.json ]] || [[ $(cat \"$dir/" + std::string(kExitCodeFile) +
        "\" 2>/dev/null) == 3 ]]; then\n";
   s += "  echo \"$name: finished already\"; exit 0\n";
   s += "fi\n";
-  s += "mkdir -p \"$dir\" && rm -f \"$dir/" + std::string(kExitCodeFile) + "\" \"$dir/summary.json\"\n";
+  s += "mkdir -p \"$dir\" && rm -f \"$dir/" + std::string(kExitCodeFile) +
+       "\" \"$dir/summary.json\"\n";
   s += "threads=${SLURM_CPUS_PER_TASK:-" + std::to_string(options.cpus_per_task) + "}\n";
   s += "export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads MNISTNET_THREADS=$threads\n";
   s += "\"${cmd[@]}\" >\"$dir/" + std::string(kTrainLogFile) + "\" 2>&1\n";
   s += "code=$?\n";
-  s += "echo \"$code\" >\"$dir/" + std::string(kExitCodeFile) + ".tmp\" && mv \"$dir/" + kExitCodeFile +
-       ".tmp\" \"$dir/" + kExitCodeFile + "\"\n";
+  s += "echo \"$code\" >\"$dir/" + std::string(kExitCodeFile) + ".tmp\" && mv \"$dir/" +
+       kExitCodeFile + ".tmp\" \"$dir/" + kExitCodeFile + "\"\n";
   s += "echo \"$name: exit $code\"\n";
   s += "exit \"$code\"\n";
   return s;

@@ -13,15 +13,16 @@
 namespace mnistnet {
 
 struct SlurmOptions {
-  int cpus_per_task = 1;    // --cpus-per-task; also the trial's thread count
-  int max_running = 0;      // the array's "%N" throttle; 0 = no limit
+  int cpus_per_task = 1;  // --cpus-per-task; also the trial's thread count
+  int max_running = 0;    // the array's "%N" throttle; 0 = no limit
   std::string job_name = "mnistnet-sweep";
 };
 
 // The script's text. Paths inside are absolute (the job may start in another directory).
 // Finished trials (summary.json) are skipped, so resubmitting the script resumes the sweep.
-std::string slurm_array_script(const std::vector<Trial>& trials, const std::filesystem::path& out_dir,
-                               const TrialLaunch& launch, const SlurmOptions& options);
+std::string slurm_array_script(const std::vector<Trial>& trials,
+                               const std::filesystem::path& out_dir, const TrialLaunch& launch,
+                               const SlurmOptions& options);
 
 // A shell word that the shell reads back as `text` exactly ('...' with ' escaped).
 std::string shell_quote(const std::string& text);

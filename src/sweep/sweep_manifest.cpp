@@ -40,8 +40,8 @@ SweepManifest read_manifest(const fs::path& out_dir) {
   for (size_t i = 0; i < doc["trials"].size(); ++i) {
     const auto& t = doc["trials"][i];
     const std::string at = "/trials/" + std::to_string(i);
-    if (!t.is_object() || !t.contains("name") || !t["name"].is_string() || !t.contains("overrides") ||
-        !t["overrides"].is_array())
+    if (!t.is_object() || !t.contains("name") || !t["name"].is_string() ||
+        !t.contains("overrides") || !t["overrides"].is_array())
       throw bad(at + ": expected {\"name\": ..., \"overrides\": [[path, value], ...]}");
     Trial trial;
     trial.index = static_cast<int>(i);

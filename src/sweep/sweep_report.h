@@ -10,7 +10,8 @@
 namespace mnistnet {
 
 // Trials without metrics yet are left out. Returns the number of trials shown.
-size_t write_sweep_report(const std::filesystem::path& out_dir, const std::vector<TrialResult>& ranked);
+size_t write_sweep_report(const std::filesystem::path& out_dir,
+                          const std::vector<TrialResult>& ranked);
 
 // Reads OUT/sweep.json and the trials' directories, ranks them by the manifest's metric and
 // writes OUT/report.html. A UserError when OUT is not a sweep directory.

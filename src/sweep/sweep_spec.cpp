@@ -20,9 +20,12 @@ using ordered = nlohmann::ordered_json;
 std::string escape_pointer(const std::string& key) {
   std::string out;
   for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
@@ -42,8 +45,8 @@ class Reader {
   }
 
   void check_key_path(const std::string& path, const std::string& pointer) const {
-    if (path.empty() || path.front() == '.' || path.back() == '.' || path.find("..") != std::string::npos ||
-        path.find('=') != std::string::npos)
+    if (path.empty() || path.front() == '.' || path.back() == '.' ||
+        path.find("..") != std::string::npos || path.find('=') != std::string::npos)
       fail(pointer, "expected a config key path like training.batch_size, got \"" + path + "\"");
   }
 
@@ -54,12 +57,14 @@ class Reader {
 
   int64_t integer(const ordered& value, const std::string& pointer, int64_t min) const {
     if (!value.is_number_integer() || value.get<int64_t>() < min)
-      fail(pointer, "expected an integer >= " + std::to_string(min) + ", got " + describe_json(plain(value)));
+      fail(pointer, "expected an integer >= " + std::to_string(min) + ", got " +
+                        describe_json(plain(value)));
     return value.get<int64_t>();
   }
 
   std::vector<nlohmann::json> values(const ordered& value, const std::string& pointer) const {
-    if (!value.is_array()) fail(pointer, "expected a list of values, got " + describe_json(plain(value)));
+    if (!value.is_array())
+      fail(pointer, "expected a list of values, got " + describe_json(plain(value)));
     if (value.empty()) fail(pointer, "expected at least one value, got an empty list");
     std::vector<nlohmann::json> out;
     for (const ordered& v : value) out.push_back(plain(v));
@@ -68,8 +73,11 @@ class Reader {
 
   Distribution distribution(const ordered& value, const std::string& pointer) const {
     if (!value.is_object() || value.size() != 1)
-      fail(pointer, "expected one distribution: {\"uniform\": [low, high]}, {\"loguniform\": [low, high]} or "
-                    "{\"choice\": [values]}, got " + describe_json(plain(value)));
+      fail(
+          pointer,
+          "expected one distribution: {\"uniform\": [low, high]}, {\"loguniform\": [low, high]} or "
+          "{\"choice\": [values]}, got " +
+              describe_json(plain(value)));
     const std::string type = value.begin().key();
     const ordered& args = value.begin().value();
     const std::string at = pointer + "/" + escape_pointer(type);
@@ -85,8 +93,11 @@ class Reader {
       fail(at, "expected [low, high], got " + describe_json(plain(args)));
     d.low = number(args[0], at + "/0");
     d.high = number(args[1], at + "/1");
-    if (!(d.low < d.high)) fail(at, "expected low < high, got [" + plain(args[0]).dump() + ", " + plain(args[1]).dump() + "]");
-    if (type == "loguniform" && d.low <= 0.0) fail(at + "/0", "expected a positive low bound for loguniform");
+    if (!(d.low < d.high))
+      fail(at, "expected low < high, got [" + plain(args[0]).dump() + ", " + plain(args[1]).dump() +
+                   "]");
+    if (type == "loguniform" && d.low <= 0.0)
+      fail(at + "/0", "expected a positive low bound for loguniform");
     return d;
   }
 
@@ -116,7 +127,8 @@ nlohmann::json draw(const Distribution& d, Rng& rng) {
 }
 
 // A key may be in the grid and in the random search (their trials are apart), not also fixed.
-void add_pointer(SweepSpec& spec, const std::string& path, const std::string& pointer, const Reader& reader) {
+void add_pointer(SweepSpec& spec, const std::string& path, const std::string& pointer,
+                 const Reader& reader) {
   for (const auto& [p, where] : spec.pointers)
     if (p == path && (where.rfind("/fixed/", 0) == 0 || pointer.rfind("/fixed/", 0) == 0))
       reader.fail(pointer, "key path " + path + " is already set at " + where);
@@ -137,7 +149,9 @@ SweepSpec parse_sweep_spec(const ordered& document, const std::string& source) {
       r.fail("/" + escape_pointer(key), "unknown key; expected description, fixed, grid or random");
   }
   if (!document.contains("grid") && !document.contains("random"))
-    r.fail("", "expected \"grid\" (values per key path) or \"random\" (distributions and a trial count)");
+    r.fail(
+        "",
+        "expected \"grid\" (values per key path) or \"random\" (distributions and a trial count)");
   if (document.contains("description")) {
     if (!document["description"].is_string()) r.fail("/description", "expected a string");
     spec.description = document["description"].get<std::string>();
@@ -167,12 +181,17 @@ SweepSpec parse_sweep_spec(const ordered& document, const std::string& source) {
     for (const auto& [key, value] : random.items())
       if (key != "trials" && key != "seed" && key != "params")
         r.fail("/random/" + escape_pointer(key), "unknown key; expected trials, seed or params");
-    if (!random.contains("trials")) r.fail("/random/trials", "missing; expected the number of trials");
+    if (!random.contains("trials"))
+      r.fail("/random/trials", "missing; expected the number of trials");
     spec.random.trials = r.integer(random["trials"], "/random/trials", 1);
-    spec.random.seed = random.contains("seed") ? static_cast<uint64_t>(r.integer(random["seed"], "/random/seed", 0)) : 0;
-    if (!random.contains("params")) r.fail("/random/params", "missing; expected {\"key.path\": distribution, ...}");
+    spec.random.seed = random.contains("seed")
+                           ? static_cast<uint64_t>(r.integer(random["seed"], "/random/seed", 0))
+                           : 0;
+    if (!random.contains("params"))
+      r.fail("/random/params", "missing; expected {\"key.path\": distribution, ...}");
     r.require_object(random["params"], "/random/params");
-    if (random["params"].empty()) r.fail("/random/params", "expected at least one key path with its distribution");
+    if (random["params"].empty())
+      r.fail("/random/params", "expected at least one key path with its distribution");
     for (const auto& [path, value] : random["params"].items()) {
       const std::string at = "/random/params/" + escape_pointer(path);
       r.check_key_path(path, at);
@@ -201,7 +220,8 @@ std::string trial_name(int index, const std::vector<Override>& overrides) {
   std::string joined;
   for (const Override& o : overrides) joined += override_argument(o) + "\n";
   char text[48];
-  std::snprintf(text, sizeof text, "trial-%03d-%08x", index, static_cast<unsigned>(fnv1a(joined) & 0xffffffffu));
+  std::snprintf(text, sizeof text, "trial-%03d-%08x", index,
+                static_cast<unsigned>(fnv1a(joined) & 0xffffffffu));
   return text;
 }
 
@@ -233,7 +253,8 @@ std::vector<Trial> expand_trials(const SweepSpec& spec) {
   for (int64_t i = 0; i < spec.random.trials; ++i) {
     Rng rng(Rng::derive(spec.random.seed, static_cast<uint64_t>(i)));
     std::vector<Override> varied;
-    for (const auto& [path, distribution] : spec.random.params) varied.push_back({path, draw(distribution, rng)});
+    for (const auto& [path, distribution] : spec.random.params)
+      varied.push_back({path, draw(distribution, rng)});
     add(std::move(varied));
   }
   return trials;
@@ -278,7 +299,8 @@ void check_trials_against_config(const SweepSpec& spec, const std::vector<Trial>
       std::string at = pointer_of(blamed, t);
       // A value the config rejects: point at the value in the grid (a key path that does not
       // exist is the key's fault, whatever its values).
-      const bool key_error = what.find("unknown key") != std::string::npos || what.find("--set") != std::string::npos;
+      const bool key_error =
+          what.find("unknown key") != std::string::npos || what.find("--set") != std::string::npos;
       for (const auto& [path, values] : spec.grid) {
         if (path != blamed || key_error || static_cast<size_t>(t.index) >= grid_trials) continue;
         for (const Override& o : t.overrides)

@@ -37,7 +37,8 @@ struct CStrings {
 };
 
 std::vector<std::string> trial_environment(int threads) {
-  static const char* kThreadVars[] = {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MNISTNET_THREADS"};
+  static const char* kThreadVars[] = {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                      "MNISTNET_THREADS"};
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string entry = *e;
@@ -63,14 +64,16 @@ pid_t spawn(const CStrings& argv, const CStrings& envp, const fs::path& log, pid
   const int null = ::open("/dev/null", O_RDONLY);
   if (null >= 0) ::dup2(null, STDIN_FILENO);
   ::execve(argv.pointers[0], argv.pointers.data(), envp.pointers.data());
-  static const char kMessage[] = "mnistnet sweep: cannot execute the mnistnet binary for this trial\n";
+  static const char kMessage[] =
+      "mnistnet sweep: cannot execute the mnistnet binary for this trial\n";
   (void)!::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
   ::_exit(127);
 }
 
 }  // namespace
 
-std::vector<std::string> trial_command(const TrialLaunch& launch, const Trial& trial, const fs::path& out_dir) {
+std::vector<std::string> trial_command(const TrialLaunch& launch, const Trial& trial,
+                                       const fs::path& out_dir) {
   std::vector<std::string> args = {launch.executable, "train", "--config", launch.base_config};
   for (const Override& o : trial.overrides) {
     args.emplace_back("--set");
@@ -95,8 +98,9 @@ int available_cpus() {
 
 int threads_per_trial(int jobs, int cpus) { return std::max(1, cpus / std::max(1, jobs)); }
 
-void run_trials(const std::vector<const Trial*>& trials, const fs::path& out_dir, const TrialLaunch& launch,
-                int jobs, const std::function<void(const Trial&)>& on_start,
+void run_trials(const std::vector<const Trial*>& trials, const fs::path& out_dir,
+                const TrialLaunch& launch, int jobs,
+                const std::function<void(const Trial&)>& on_start,
                 const std::function<void(const TrialEnd&)>& on_end) {
   using clock = std::chrono::steady_clock;
   const CStrings envp(trial_environment(launch.threads));
@@ -112,7 +116,8 @@ void run_trials(const std::vector<const Trial*>& trials, const fs::path& out_dir
   auto finish = [&](pid_t pid, int status) {
     const auto it = running.find(pid);
     if (it == running.end()) return;  // not one of ours
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status)
+                                       : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     const fs::path dir = out_dir / it->second.trial->name;
     write_file_atomically(dir / kExitCodeFile, std::to_string(code) + "\n");
     const double wall = std::chrono::duration<double>(clock::now() - it->second.start).count();
@@ -127,7 +132,8 @@ void run_trials(const std::vector<const Trial*>& trials, const fs::path& out_dir
       const fs::path dir = out_dir / t.name;
       std::error_code ec;
       fs::create_directories(dir, ec);
-      if (ec) throw UserError(dir.string() + ": cannot create the trial directory: " + ec.message());
+      if (ec)
+        throw UserError(dir.string() + ": cannot create the trial directory: " + ec.message());
       fs::remove(dir / kExitCodeFile, ec);
       fs::remove(dir / "summary.json", ec);  // a stale one must not pass for this run's result
       const CStrings argv(trial_command(launch, t, out_dir));

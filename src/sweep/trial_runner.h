@@ -31,7 +31,7 @@ int threads_per_trial(int jobs, int cpus);
 
 struct TrialEnd {
   const Trial* trial;
-  int exit_code;       // the process's exit status, 128 + signal when killed
+  int exit_code;  // the process's exit status, 128 + signal when killed
   double wall_seconds;
 };
 
@@ -41,7 +41,8 @@ struct TrialEnd {
 // (they would otherwise race a re-run of the sweep for the same directory).
 // on_start / on_end run on the calling thread (for progress lines).
 void run_trials(const std::vector<const Trial*>& trials, const std::filesystem::path& out_dir,
-                const TrialLaunch& launch, int jobs, const std::function<void(const Trial&)>& on_start,
+                const TrialLaunch& launch, int jobs,
+                const std::function<void(const Trial&)>& on_start,
                 const std::function<void(const TrialEnd&)>& on_end);
 
 }  // namespace mnistnet
