@@ -1,5 +1,8 @@
 #include "sweep/sweep_report.h"
 
+#include <map>
+#include <set>
+
 #include "core/atomic_file.h"
 #include "core/errors.h"
 #include "report/report_html.h"
@@ -11,10 +14,29 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// "trial-003-1a2b3c4d: batch_size=64 decay_rate=0.6": the last part of each swept key path.
-std::string legend_name(const TrialResult& r) {
+// The key paths whose values differ between the trials (fixed ones would only repeat).
+std::set<std::string> varying_paths(const std::vector<TrialResult>& results) {
+  std::map<std::string, std::set<std::string>> values;
+  for (const TrialResult& r : results) {
+    std::set<std::string> seen;
+    for (const Override& o : r.trial.overrides) {
+      values[o.path].insert(o.value.dump());
+      seen.insert(o.path);
+    }
+    for (auto& [path, v] : values)
+      if (!seen.count(path)) v.insert("(unset)");
+  }
+  std::set<std::string> varying;
+  for (const auto& [path, v] : values)
+    if (v.size() > 1) varying.insert(path);
+  return varying;
+}
+
+// "trial-003-1a2b3c4d: batch_size=64 decay_rate=0.6": the last part of each varied key path.
+std::string legend_name(const TrialResult& r, const std::set<std::string>& varying) {
   std::string name = r.trial.name + ":";
   for (const Override& o : r.trial.overrides) {
+    if (!varying.count(o.path)) continue;
     const size_t dot = o.path.rfind('.');
     name += " " + (dot == std::string::npos ? o.path : o.path.substr(dot + 1)) + "=" +
             (o.value.is_string() ? o.value.get<std::string>() : o.value.dump());
@@ -25,6 +47,7 @@ std::string legend_name(const TrialResult& r) {
 }  // namespace
 
 size_t write_sweep_report(const fs::path& out_dir, const std::vector<TrialResult>& ranked) {
+  const std::set<std::string> varying = varying_paths(ranked);
   std::vector<RunHistory> runs;
   for (const TrialResult& r : ranked) {
     if (!r.has_metrics) continue;
@@ -34,7 +57,8 @@ size_t write_sweep_report(const fs::path& out_dir, const std::vector<TrialResult
     } catch (const UserError&) {
       continue;
     }
-    h.name = legend_name(r);  // per-epoch curves only: the batches of many trials bury them
+    h.name =
+        legend_name(r, varying);  // per-epoch curves only: the batches of many trials bury them
     runs.push_back(std::move(h));
   }
   write_file_atomically(out_dir / "report.html", render_comparison_html(runs));
