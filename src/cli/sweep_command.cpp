@@ -171,6 +171,7 @@ int run_sweep(const SweepOptions& options) {
   const fs::path out = options.out.empty() ? fs::path("runs") / fs::path(options.grid).stem()
                                            : fs::path(options.out);
   prepare_out_dir(out);
+  const SweepLock lock(out);  // before sweep.json: a running sweep's manifest stays its own
 
   TrialLaunch launch;
   launch.executable = self_executable();
@@ -195,7 +196,6 @@ int run_sweep(const SweepOptions& options) {
     return 0;
   }
 
-  const SweepLock lock(out);
   std::vector<const Trial*> todo;
   for (const Trial& t : trials) {
     if (trial_finished(read_trial_result(out, t)))
