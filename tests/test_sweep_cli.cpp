@@ -27,6 +27,7 @@ int count_lines(const std::string& s) {
 
 std::vector<std::string> trial_dirs(const fs::path& out) {
   std::vector<std::string> names;
+  if (!fs::is_directory(out)) return names;  // the sweep has not made it yet
   for (const std::string& n : entries(out))
     if (n.rfind("trial-", 0) == 0) names.push_back(n);
   return names;
