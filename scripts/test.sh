@@ -19,6 +19,9 @@ if ! command -v chromium >/dev/null 2>&1; then
     apt-get install -y -qq chromium >/dev/null; } || printf 'test: no chromium; browser test skipped\n' >&2
 fi
 
+# The sweep's Slurm test starts a single-node Slurm (scripts/slurm_local.sh); skipped without it.
+bash "$root/scripts/slurm_local.sh" install || printf 'test: no slurm-wlm; the Slurm test is skipped\n' >&2
+
 rc=0
 ctest --test-dir "$build" --output-on-failure --no-tests=error -j 2 || rc=$?
 

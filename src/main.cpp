@@ -68,8 +68,23 @@ int main(int argc, char** argv) {
   report_cmd->add_option("-o,--out", report.out, "Output file when comparing several runs (default: report.html)");
   report_cmd->add_option("--data", report.data_dir, "Directory with the IDX files");
 
+  mnistnet::SweepOptions sweep;
+  auto* sweep_cmd = app.add_subcommand("sweep", "Train a grid or random search of config variants; rank them");
+  sweep_cmd->add_option("-c,--config", sweep.config, "Base config file (JSON)")->check(CLI::ExistingFile);
+  sweep_cmd->add_option("--grid", sweep.grid, "Sweep file (JSON): grid values and/or random distributions per key path")->check(CLI::ExistingFile);
+  sweep_cmd->add_option("--set", sweep.overrides, "Override a config key in every trial: key.path=value (repeatable)");
+  auto* jobs_opt = sweep_cmd->add_option("-j,--jobs", sweep.jobs, "Trials at a time (Slurm: array throttle)")->check(CLI::PositiveNumber);
+  sweep_cmd->add_option("--threads", sweep.threads, "Threads per trial (default: CPUs / jobs; Slurm: 1)")->check(CLI::PositiveNumber);
+  sweep_cmd->add_option("-o,--out", sweep.out, "Sweep directory (default: runs/<sweep file name>)");
+  sweep_cmd->add_option("--metric", sweep.metric, "Leaderboard order: val_accuracy, best_val_accuracy, val_loss, best_val_loss");
+  sweep_cmd->add_option("--data", sweep.data_dir, "Directory with the four IDX files (passed to every trial)");
+  sweep_cmd->add_option("--emit", sweep.emit, "Write a job script instead of running: slurm");
+  sweep_cmd->add_option("--collect", sweep.collect, "Build the leaderboard of a sweep directory's finished trials")->check(CLI::ExistingDirectory);
+  sweep_cmd->add_flag("-q,--quiet", sweep.quiet, "No progress output or table");
+
   try {
     app.parse(argc, argv);
+    sweep.jobs_given = jobs_opt->count() > 0;
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
@@ -82,6 +97,7 @@ int main(int argc, char** argv) {
     if (*bench_cmd) return mnistnet::run_bench(bench);
     if (*predict_cmd) return mnistnet::run_predict(predict);
     if (*report_cmd) return mnistnet::run_report(report);
+    if (*sweep_cmd) return mnistnet::run_sweep(sweep);
   } catch (const mnistnet::UserError& e) {
     return print_error("error: ", e.what(), 2);
   } catch (const mnistnet::DivergenceError& e) {

@@ -59,4 +59,23 @@ struct ReportOptions {
 };
 int run_report(const ReportOptions& options);
 
+// mnistnet sweep: exit 0 when every trial finished (ok, or diverged), kSweepUnfinishedExit
+// when some failed or have not run (the leaderboard is written either way).
+inline constexpr int kSweepUnfinishedExit = 4;
+struct SweepOptions {
+  std::string config;                  // base config
+  std::string grid;                    // sweep file (grid and/or random search)
+  std::vector<std::string> overrides;  // --set key.path=value, fixed for every trial
+  int jobs = 1;                        // trials at a time (Slurm: the array's %N throttle)
+  bool jobs_given = false;
+  int threads = 0;                     // threads per trial; 0 = CPUs / jobs (Slurm: 1)
+  std::string out;                     // sweep directory (default: runs/<sweep file name>)
+  std::string metric;                  // leaderboard order (default: val_accuracy)
+  std::string data_dir;                // passed to every trial as --data
+  std::string emit;                    // "slurm": write OUT/sweep.sbatch instead of running
+  std::string collect;                 // DIR: the leaderboard of DIR's finished trials
+  bool quiet = false;
+};
+int run_sweep(const SweepOptions& options);
+
 }  // namespace mnistnet

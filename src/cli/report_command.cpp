@@ -16,6 +16,8 @@
 #include "report/report_html.h"
 #include "report/report_writer.h"
 #include "report/run_history.h"
+#include "sweep/sweep_manifest.h"
+#include "sweep/sweep_report.h"
 #include "train/trainer.h"
 
 namespace mnistnet {
@@ -67,6 +69,14 @@ void report_comparison(const ReportOptions& options) {
 int run_report(const ReportOptions& options) {
   if (options.run_dirs.empty())
     throw UserError("report: give one run directory, or several to compare");
+  if (options.run_dirs.size() == 1 && is_sweep_dir(options.run_dirs[0])) {
+    // A sweep directory: its trials' curves overlaid, in leaderboard order.
+    const fs::path dir = options.run_dirs[0];
+    if (!options.out.empty()) throw UserError("--out is for comparing runs; a sweep's page is " + (dir / "report.html").string());
+    const size_t shown = write_sweep_report(dir);
+    std::printf("Wrote %s (%zu trials)\n", (dir / "report.html").string().c_str(), shown);
+    return 0;
+  }
   if (options.run_dirs.size() == 1) {
     if (!options.out.empty())
       throw UserError("--out is for comparing several runs; one run's report is written to " +

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -78,9 +79,19 @@ class WorkerPool {
   void* context_ = nullptr;
 };
 
+// The machine's cores, or MNISTNET_THREADS when set (as OPENBLAS_NUM_THREADS is for OpenBLAS):
+// `mnistnet sweep` runs N trials at once with CPUs / N threads each.
+int pool_threads() {
+  if (const char* env = std::getenv("MNISTNET_THREADS")) {
+    const int n = std::atoi(env);
+    if (n > 0) return n;
+  }
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 WorkerPool& pool() {
-  // One pool for the process, like OpenBLAS's own: its size is the machine's, not a setting.
-  static WorkerPool instance(std::max(1, static_cast<int>(std::thread::hardware_concurrency())) - 1);
+  // One pool for the process, like OpenBLAS's own: its size is fixed at first use.
+  static WorkerPool instance(pool_threads() - 1);
   return instance;
 }
 

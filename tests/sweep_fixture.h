@@ -1,0 +1,113 @@
+#pragma once
+// A scratch directory with a small synthetic data set, a tiny dense config and helpers to run
+// the real binary (from inside the scratch directory, so stray files would show).
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "cli_runner.h"
+#include "core/rng.h"
+#include "synthetic_idx.h"
+#include "text_file.h"
+
+namespace mnistnet::testing {
+
+inline const char* kSweepBaseConfig = R"({
+  "seed": 5,
+  "data": {"shuffle_buffer": 100, "validation_batch_size": 60, "prefetch": 1},
+  "model": {"input_shape": [28, 28, 1], "layers": [
+    {"type": "Flatten"},
+    {"type": "Dense", "units": 8, "activation": "relu"},
+    {"type": "Dropout", "rate": 0.2},
+    {"type": "Dense", "units": 10, "activation": "softmax"}]},
+  "training": {"epochs": 2, "batch_size": 20, "optimizer": {"type": "adam", "learning_rate": 0.01}},
+  "output": {"progress": "epoch"}
+})";
+
+// Class c is a bright band at rows 2c+4 .. 2c+6 over dim noise: learnable in an epoch or two,
+// so trials with other settings end with other accuracies.
+inline void write_band_split(const std::filesystem::path& dir, const std::string& prefix,
+                             int64_t count, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<uint8_t> pixels(static_cast<size_t>(count * 784)), labels(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) {
+    const auto label = static_cast<int>(rng.below(10));
+    labels[static_cast<size_t>(i)] = static_cast<uint8_t>(label);
+    for (int r = 0; r < 28; ++r)
+      for (int c = 0; c < 28; ++c) {
+        const bool band = r >= 2 * label + 4 && r < 2 * label + 6;
+        pixels[static_cast<size_t>(i * 784 + r * 28 + c)] =
+            static_cast<uint8_t>(band ? 160 + rng.below(96) : rng.below(90));
+      }
+  }
+  write_idx_images(dir / (prefix + "-images-idx3-ubyte.gz"), count, 28, 28, pixels, true);
+  write_idx_labels(dir / (prefix + "-labels-idx1-ubyte.gz"), labels, true);
+}
+
+struct SweepFixture {
+  TempDir dir;
+  std::filesystem::path data = dir.path / "data";
+  std::filesystem::path work = dir.path / "work";  // the commands' working directory
+  std::string config;
+
+  explicit SweepFixture(int64_t train_count = 200, int64_t test_count = 60) {
+    std::filesystem::create_directories(data);
+    write_band_split(data, "train", train_count, 1);
+    write_band_split(data, "t10k", test_count, 2);
+    std::filesystem::create_directories(work);
+    config = write_text(dir.path, "base.json", kSweepBaseConfig);
+  }
+
+  std::string sweep_file(const std::string& name, const std::string& text) const {
+    return write_text(dir.path, name, text);
+  }
+
+  // Runs `mnistnet ARGS` with the working directory `work`.
+  CliResult run(const std::string& args) const {
+    const auto out = dir.path / "stdout.txt", err = dir.path / "stderr.txt";
+    const std::string command = "cd '" + work.string() + "' && '" + std::string(MNISTNET_BINARY) +
+                                "' " + args + " >'" + out.string() + "' 2>'" + err.string() +
+                                "' </dev/null";
+    const int status = std::system(command.c_str());
+    CliResult r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+};
+
+// The names in a directory.
+inline std::set<std::string> entries(const std::filesystem::path& dir) {
+  std::set<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    names.insert(e.path().filename().string());
+  return names;
+}
+
+// A leaderboard without its seconds column (training time differs from run to run).
+inline std::string without_seconds_column(const std::string& csv) {
+  std::istringstream in(csv);
+  std::string line, out;
+  int seconds_column = -1;
+  while (std::getline(in, line)) {
+    std::vector<std::string> fields;
+    std::stringstream parts(line);
+    std::string field;
+    while (std::getline(parts, field, ',')) fields.push_back(field);
+    if (!line.empty() && line.back() == ',') fields.emplace_back();
+    if (seconds_column < 0)
+      for (size_t i = 0; i < fields.size(); ++i)
+        if (fields[i] == "seconds") seconds_column = static_cast<int>(i);
+    for (size_t i = 0; i < fields.size(); ++i)
+      if (static_cast<int>(i) != seconds_column) out += fields[i] + ",";
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace mnistnet::testing
