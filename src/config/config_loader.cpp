@@ -174,23 +174,37 @@ void apply_override(nlohmann::json& document, const std::string& assignment,
   *node = std::move(value);
 }
 
-Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path + ": cannot open the config file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
+Config parse_config_text(const std::string& text, const std::string& source,
+                         const std::vector<std::string>& overrides) {
   nlohmann::json document;
   try {
     document = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     std::string what = e.what();
     const size_t pos = what.find("parse error");
-    throw ConfigError(path + ": " + line_and_column(text, e.byte > 0 ? e.byte - 1 : 0) +
+    throw ConfigError(source + ": " + line_and_column(text, e.byte > 0 ? e.byte - 1 : 0) +
                       ": invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
+  } catch (const nlohmann::json::exception& e) {
+    // A number too large for a double ("1e400"): nlohmann reports it without a position, but
+    // quotes the number, so find it in the text.
+    std::string what = e.what();
+    const size_t quote = what.find('\'');
+    const size_t at = quote == std::string::npos ? std::string::npos
+                                                 : text.find(what.substr(quote + 1, what.rfind('\'') - quote - 1));
+    const size_t pos = what.find("] ");
+    throw ConfigError(source + ": " + (at == std::string::npos ? "" : line_and_column(text, at) + ": ") +
+                      "invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos + 2)));
   }
-  for (const auto& o : overrides) apply_override(document, o, path);
-  return parse_config(document, path);
+  for (const auto& o : overrides) apply_override(document, o, source);
+  return parse_config(document, source);
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot open the config file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_config_text(buffer.str(), path, overrides);
 }
 
 }  // namespace mnistnet
