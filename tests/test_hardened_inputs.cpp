@@ -64,6 +64,19 @@ TEST_CASE("Fuzz: a number too large for a double in a config is a ConfigError wi
   CHECK_THAT(message, Contains("big.json: line 2, column 11: invalid JSON: number overflow parsing '1e400'"));
 }
 
+TEST_CASE("Fuzz: a --set value or key that is not UTF-8 is a ConfigError, not a JSON type_error", "[fuzz][config]") {
+  // Found by fuzz_config: the bare word became a JSON string that could not be printed in the
+  // message (nor saved in the run's config.json): "internal error", exit 1.
+  const std::string text = R"({"model": {"layers": [{"type": "Dense", "units": 10}]}})";
+  CHECK_THAT(error_of<ConfigError>([&] { parse_config_text(text, "c.json", {"model.layers=\xfd\xfe"}); }),
+             Contains("--set \"model.layers=\ufffd\ufffd\": not valid UTF-8 text"));
+  CHECK_THAT(error_of<ConfigError>([&] { parse_config_text(text, "c.json", {"na\xffme=x"}); }),
+             Contains("not valid UTF-8 text"));
+  // A valid UTF-8 bare word is still a string, and a wrong type names it.
+  CHECK_THAT(error_of<ConfigError>([&] { parse_config_text(text, "c.json", {"model.layers=\u00e9t\u00e9"}); }),
+             Contains("c.json: /model/layers: expected a list, got the string \"\u00e9t\u00e9\""));
+}
+
 TEST_CASE("Fuzz: config text in memory gives the same config as the file", "[fuzz][config]") {
   const std::string text = R"({"model": {"layers": [{"type": "Dense", "units": 10}]}, "seed": 3})";
   const Config c = parse_config_text(text, "mem.json", {"seed=9"});

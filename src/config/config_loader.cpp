@@ -136,6 +136,13 @@ void apply_override(nlohmann::json& document, const std::string& assignment,
   if (eq == std::string::npos || eq == 0) {
     throw ConfigError("--set " + assignment + ": expected key.path=value");
   }
+  // The resolved config is saved as JSON, whose strings must be UTF-8.
+  try {
+    (void)nlohmann::json(assignment).dump();
+  } catch (const nlohmann::json::type_error&) {
+    throw ConfigError("--set " + nlohmann::json(assignment).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                      ": not valid UTF-8 text");
+  }
   const std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
   nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) value = text;  // a bare word is a string: --set data.dataset=mnist

@@ -7,7 +7,8 @@
 namespace mnistnet {
 
 std::string describe_json(const nlohmann::json& value) {
-  std::string text = value.dump();
+  // Replace, not throw on, invalid UTF-8 (a --set value can hold any bytes): this is a message.
+  std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (text.size() > 40) text = text.substr(0, 37) + "...";
   switch (value.type()) {
     case nlohmann::json::value_t::string: return "the string " + text;
