@@ -77,6 +77,24 @@ TEST_CASE("Fuzz: a --set value or key that is not UTF-8 is a ConfigError, not a 
              Contains("c.json: /model/layers: expected a list, got the string \"\u00e9t\u00e9\""));
 }
 
+TEST_CASE("JSON nested 100000 deep is a ConfigError, not a stack overflow", "[fuzz][config]") {
+  // Found by the bad-input table: printing {"model": [[[...]]]} in the error message recursed
+  // once per level and crashed (SIGSEGV).
+  const std::string deep = "{\"model\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  CHECK_THAT(error_of<ConfigError>([&] { parse_config_text(deep, "deep.json"); }),
+             Contains("deep.json: line 1, column 74: JSON nested more than 64 levels deep"));
+  const std::string text = R"({"model": {"layers": [{"type": "Dense", "units": 10}]}})";
+  CHECK_THAT(error_of<ConfigError>([&] { parse_config_text(text, "c.json", {"name=" + std::string(100000, '[')}); }),
+             Contains("--set name: the value is JSON nested more than 64 levels deep"));
+  // Brackets inside strings do not count.
+  CHECK(parse_config_text(R"({"name": ")" + std::string(1000, '[') + R"(", "model": {"layers": [{"type": "Dense", "units": 10}]}})",
+                          "ok.json").name == std::string(1000, '['));
+  const std::string nested = std::string(70, '[') + std::string(70, ']');
+  const std::string bytes = model_file_bytes(nlohmann::json::parse(R"({"model": )" + nested + "}"), 0);
+  CHECK_THAT(error_of<ModelFileError>([&] { load_model_from_bytes(bytes, "m.mnn"); }),
+             Contains("m.mnn: byte ") && Contains(": the header nests more than 64 levels deep"));
+}
+
 TEST_CASE("Fuzz: config text in memory gives the same config as the file", "[fuzz][config]") {
   const std::string text = R"({"model": {"layers": [{"type": "Dense", "units": 10}]}, "seed": 3})";
   const Config c = parse_config_text(text, "mem.json", {"seed=9"});

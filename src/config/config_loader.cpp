@@ -144,6 +144,10 @@ void apply_override(nlohmann::json& document, const std::string& assignment,
                       ": not valid UTF-8 text");
   }
   const std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  if (json_too_deep_at(text) != std::string::npos) {
+    throw ConfigError("--set " + path + ": the value is JSON nested more than " +
+                      std::to_string(kMaxJsonDepth) + " levels deep");
+  }
   nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) value = text;  // a bare word is a string: --set data.dataset=mnist
 
@@ -183,6 +187,10 @@ void apply_override(nlohmann::json& document, const std::string& assignment,
 
 Config parse_config_text(const std::string& text, const std::string& source,
                          const std::vector<std::string>& overrides) {
+  if (const size_t deep = json_too_deep_at(text); deep != std::string::npos) {
+    throw ConfigError(source + ": " + line_and_column(text, deep) + ": JSON nested more than " +
+                      std::to_string(kMaxJsonDepth) + " levels deep");
+  }
   nlohmann::json document;
   try {
     document = nlohmann::json::parse(text);

@@ -20,6 +20,25 @@ std::string describe_json(const nlohmann::json& value) {
   }
 }
 
+size_t json_too_deep_at(std::string_view text) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // skip the escaped character
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string::npos;
+}
+
 JsonFields::JsonFields(const nlohmann::json& object, std::string source, std::string pointer)
     : object_(object), source_(std::move(source)), pointer_(std::move(pointer)) {
   if (!object_.is_object()) {

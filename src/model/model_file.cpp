@@ -85,6 +85,8 @@ void save_model(const std::filesystem::path& path, Model& model, const ModelMeta
 }
 
 LoadedModel load_model(const std::filesystem::path& path) {
+  if (std::filesystem::is_directory(path))
+    throw ModelFileError(path.string() + ": is a directory, expected a model file (.mnn)");
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw ModelFileError(path.string() + ": cannot open the model file" +
@@ -114,7 +116,12 @@ LoadedModel load_model_from_bytes(const std::string& bytes, const std::string& n
   if (header_length > crc_at - kFixedHeader)
     throw ModelFileError(where + "byte 12: header length " + std::to_string(header_length) + " runs past the end of the file");
 
-  nlohmann::json header = nlohmann::json::parse(bytes.substr(kFixedHeader, header_length), nullptr, false);
+  const std::string header_text = bytes.substr(kFixedHeader, header_length);
+  if (const size_t deep = json_too_deep_at(header_text); deep != std::string::npos) {
+    throw ModelFileError(where + "byte " + std::to_string(kFixedHeader + deep) + ": the header nests more than " +
+                         std::to_string(kMaxJsonDepth) + " levels deep");
+  }
+  nlohmann::json header = nlohmann::json::parse(header_text, nullptr, false);
   if (header.is_discarded() || !header.is_object() || !header.contains("model") ||
       !header.contains("data") || !header.contains("params"))
     throw ModelFileError(where + "byte " + std::to_string(kFixedHeader) + ": the header is not a valid model description");
