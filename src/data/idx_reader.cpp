@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <limits>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -66,7 +67,12 @@ class ByteSource {
   virtual int read(uint8_t* dst, unsigned n, std::string& error) = 0;
   // After a short read: did a gzip stream stop mid-way?
   virtual bool truncated_gzip() const = 0;
+  // At most this many bytes can come out (deflate expands at most 1032:1), so a short file whose
+  // header promises gigabytes does not reserve them.
+  virtual int64_t size_bound() const = 0;
 };
+
+constexpr int64_t kMaxInflateRatio = 1032;
 
 class GzFileSource : public ByteSource {
  public:
@@ -88,6 +94,8 @@ class GzFileSource : public ByteSource {
           (err != 0 ? std::generic_category().message(err) : std::string("out of memory")));
     }
     gzbuffer(file_, kZlibBuffer);  // zlib's default 8 KiB buffer makes many small reads
+    const auto size = fs::file_size(path_, ec);
+    if (!ec) size_bound_ = static_cast<int64_t>(std::min<uintmax_t>(size, uintmax_t{1} << 40)) * kMaxInflateRatio;
   }
   ~GzFileSource() override { gzclose_r(file_); }
   GzFileSource(const GzFileSource&) = delete;
@@ -118,9 +126,12 @@ class GzFileSource : public ByteSource {
     return errnum == Z_BUF_ERROR;
   }
 
+  int64_t size_bound() const override { return size_bound_; }
+
  private:
   fs::path path_;
   gzFile file_ = nullptr;
+  int64_t size_bound_ = std::numeric_limits<int64_t>::max();  // unknown for a pipe
 };
 
 // Bytes in memory, read as gzread reads a file: gzip members (one after another) are inflated,
@@ -174,6 +185,10 @@ class MemorySource : public ByteSource {
   }
 
   bool truncated_gzip() const override { return truncated_; }
+  int64_t size_bound() const override {
+    const auto left = static_cast<int64_t>(bytes_.size() - pos_);
+    return gzip_ ? left * kMaxInflateRatio : left;
+  }
 
  private:
   bool is_gzip(size_t at) const {
@@ -244,7 +259,7 @@ class IdxFile {
                              " bytes from byte " + std::to_string(header.data_offset) + " to " +
                              std::to_string(header.data_offset + expected);
     std::vector<uint8_t> data;
-    data.reserve(static_cast<size_t>(std::min(expected, kReserveCap)));
+    data.reserve(static_cast<size_t>(std::min({expected, kReserveCap, source_->size_bound()})));
     while (static_cast<int64_t>(data.size()) < expected) {
       const int64_t done = static_cast<int64_t>(data.size());
       const int64_t want = std::min(expected - done, kReadChunk);
