@@ -31,11 +31,13 @@ struct TmpfsMount {
   bool mounted = false;
   TmpfsMount(fs::path where, const std::string& options) : dir(std::move(where)) {
     if (::geteuid() != 0) return;
-    const std::string command = "mount -t tmpfs -o " + options + " mnistnet-test '" + dir.string() + "' 2>/dev/null";
+    const std::string command =
+        "mount -t tmpfs -o " + options + " mnistnet-test '" + dir.string() + "' 2>/dev/null";
     mounted = std::system(command.c_str()) == 0;
   }
   bool remount(const std::string& options) const {
-    const std::string command = "mount -o remount," + options + " '" + dir.string() + "' 2>/dev/null";
+    const std::string command =
+        "mount -o remount," + options + " '" + dir.string() + "' 2>/dev/null";
     return std::system(command.c_str()) == 0;
   }
   ~TmpfsMount() {
@@ -81,7 +83,8 @@ TEST_CASE("write_file_atomically replaces the file and leaves no temporary file"
   CHECK(only_file_is(dir.path, "a.txt"));
 }
 
-TEST_CASE("A full disk is an error naming the file and ENOSPC, and the old file stays", "[atomic_file]") {
+TEST_CASE("A full disk is an error naming the file and ENOSPC, and the old file stays",
+          "[atomic_file]") {
   TempDir dir;
   TmpfsMount disk(dir.path, "size=64k");
   if (!disk.mounted) {
@@ -91,14 +94,16 @@ TEST_CASE("A full disk is an error naming the file and ENOSPC, and the old file 
   const fs::path file = disk.dir / "metrics.csv";
   write_file_atomically(file, "epoch,loss\n0,1.5\n");
   const std::string message = write_error(file, std::string(1 << 20, 'x'));
-  CHECK_THAT(message, Contains("cannot write " + file.string() + ".tmp.") &&
-                          Contains(": No space left on device (" + file.string() + " is unchanged)"));
+  CHECK_THAT(message,
+             Contains("cannot write " + file.string() + ".tmp.") &&
+                 Contains(": No space left on device (" + file.string() + " is unchanged)"));
   CHECK(slurp(file) == "epoch,loss\n0,1.5\n");
   CHECK(only_file_is(disk.dir, "metrics.csv"));
 }
 
-TEST_CASE("A read-only directory is an error naming the file and EACCES/EROFS, and the old file stays",
-          "[atomic_file]") {
+TEST_CASE(
+    "A read-only directory is an error naming the file and EACCES/EROFS, and the old file stays",
+    "[atomic_file]") {
   TempDir dir;
   const fs::path file = dir.path / "model.mnn";
   write_file_atomically(file, "previous model");
@@ -110,7 +115,9 @@ TEST_CASE("A read-only directory is an error naming the file and EACCES/EROFS, a
     fs::create_directories(dir.path / "ro");
     mount = std::make_unique<TmpfsMount>(dir.path / "ro", "size=64k");
     if (!mount->mounted) {
-      WARN("skipped: running as root, so chmod does not make a directory read-only, and no tmpfs could be mounted");
+      WARN(
+          "skipped: running as root, so chmod does not make a directory read-only, and no tmpfs "
+          "could be mounted");
       return;
     }
     target = mount->dir / "model.mnn";
@@ -118,8 +125,8 @@ TEST_CASE("A read-only directory is an error naming the file and EACCES/EROFS, a
     REQUIRE(mount->remount("ro"));
   }
   const std::string message = write_error(target, "new model");
-  CHECK_THAT(message, Contains("cannot create " + target.string() + ".tmp.") &&
-                          Contains(" is unchanged)"));
+  CHECK_THAT(message,
+             Contains("cannot create " + target.string() + ".tmp.") && Contains(" is unchanged)"));
   CHECK((message.find("Permission denied") != std::string::npos ||
          message.find("Read-only file system") != std::string::npos));
   CHECK(slurp(target) == "previous model");
@@ -127,7 +134,8 @@ TEST_CASE("A read-only directory is an error naming the file and EACCES/EROFS, a
   ::chmod(dir.path.c_str(), 0755);
 }
 
-TEST_CASE("train into a full disk exits 2 with one line naming the file and the reason", "[atomic_file][cli]") {
+TEST_CASE("train into a full disk exits 2 with one line naming the file and the reason",
+          "[atomic_file][cli]") {
   TempDir dir;
   write_synthetic_dataset(dir.path / "data", 40, 20, true, 8, 8);
   const fs::path runs = dir.path / "runs";
@@ -142,9 +150,10 @@ TEST_CASE("train into a full disk exits 2 with one line naming the file and the 
     {"type": "Dense", "units": 64}, {"type": "Dense", "units": 10, "activation": "softmax"}]},
     "training": {"epochs": 1, "batch_size": 20}, "output": {"progress": "none"}})";
   write_bytes(dir.path / "c.json", {config.begin(), config.end()}, false);
-  const CliResult r = run_cli("train -q -c '" + (dir.path / "c.json").string() + "' --data '" +
-                                  (dir.path / "data").string() + "' --run-dir '" + (runs / "r").string() + "'",
-                              dir.path);
+  const CliResult r =
+      run_cli("train -q -c '" + (dir.path / "c.json").string() + "' --data '" +
+                  (dir.path / "data").string() + "' --run-dir '" + (runs / "r").string() + "'",
+              dir.path);
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Contains("mnistnet: error: cannot ") && Contains("No space left on device"));
 }

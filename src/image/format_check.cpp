@@ -8,7 +8,8 @@ namespace mnistnet {
 
 ImageFormat sniff_image_format(std::span<const uint8_t> bytes) {
   auto starts = [&](std::initializer_list<uint8_t> magic) {
-    return bytes.size() >= magic.size() && std::memcmp(bytes.data(), magic.begin(), magic.size()) == 0;
+    return bytes.size() >= magic.size() &&
+           std::memcmp(bytes.data(), magic.begin(), magic.size()) == 0;
   };
   if (starts({0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'})) return ImageFormat::png;
   if (starts({0xff, 0xd8, 0xff})) return ImageFormat::jpeg;
@@ -23,7 +24,8 @@ namespace {
 std::string check_huffman_tables(std::span<const uint8_t> body, size_t at) {
   size_t i = 0;
   while (i < body.size()) {
-    if (body.size() - i < 17) return "Huffman table at byte " + std::to_string(at + i) + " is truncated";
+    if (body.size() - i < 17)
+      return "Huffman table at byte " + std::to_string(at + i) + " is truncated";
     size_t symbols = 0;
     uint32_t code = 0;  // canonical Huffman codes of each length must fit that many bits
     for (int len = 1; len <= 16; ++len) {
@@ -34,9 +36,11 @@ std::string check_huffman_tables(std::span<const uint8_t> body, size_t at) {
         return "Huffman table at byte " + std::to_string(at + i) + " has more codes than fit";
     }
     if (symbols > 256)
-      return "Huffman table at byte " + std::to_string(at + i) + " has " + std::to_string(symbols) + " symbols (at most 256)";
+      return "Huffman table at byte " + std::to_string(at + i) + " has " + std::to_string(symbols) +
+             " symbols (at most 256)";
     i += 17 + symbols;
-    if (i > body.size()) return "Huffman table at byte " + std::to_string(at) + " runs past its segment";
+    if (i > body.size())
+      return "Huffman table at byte " + std::to_string(at) + " runs past its segment";
   }
   return {};
 }
@@ -46,7 +50,8 @@ std::string check_huffman_tables(std::span<const uint8_t> body, size_t at) {
 std::string jpeg_structure_problem(std::span<const uint8_t> bytes) {
   size_t i = 2;  // after SOI
   while (i + 1 < bytes.size()) {
-    if (bytes[i] != 0xff) {  // entropy-coded data: skip to the next marker that is not a stuffed byte or RSTn
+    if (bytes[i] !=
+        0xff) {  // entropy-coded data: skip to the next marker that is not a stuffed byte or RSTn
       ++i;
       continue;
     }
@@ -59,10 +64,11 @@ std::string jpeg_structure_problem(std::span<const uint8_t> bytes) {
       i += 2;
       continue;
     }
-    if (marker == 0xd9) return {};  // EOI
+    if (marker == 0xd9) return {};        // EOI
     if (i + 4 > bytes.size()) return {};  // stb_image reports the truncation itself
     const size_t length = size_t{bytes[i + 2]} << 8 | bytes[i + 3];
-    if (length < 2) return "segment at byte " + std::to_string(i) + " has length " + std::to_string(length);
+    if (length < 2)
+      return "segment at byte " + std::to_string(i) + " has length " + std::to_string(length);
     const size_t end = std::min(i + 2 + length, bytes.size());  // a truncated segment: its start
     if (marker == 0xc4) {
       std::string problem = check_huffman_tables(bytes.subspan(i + 4, end - (i + 4)), i + 4);
@@ -77,12 +83,14 @@ std::string png_structure_problem(std::span<const uint8_t> bytes) {
   size_t i = 8;  // after the signature
   while (i < bytes.size()) {
     if (bytes.size() - i < 12) return "chunk header at byte " + std::to_string(i) + " is truncated";
-    const size_t length = size_t{bytes[i]} << 24 | size_t{bytes[i + 1]} << 16 | size_t{bytes[i + 2]} << 8 | bytes[i + 3];
+    const size_t length = size_t{bytes[i]} << 24 | size_t{bytes[i + 1]} << 16 |
+                          size_t{bytes[i + 2]} << 8 | bytes[i + 3];
     std::string type;
-    for (size_t k = 4; k < 8; ++k) type += (bytes[i + k] >= ' ' && bytes[i + k] <= '~') ? static_cast<char>(bytes[i + k]) : '?';
+    for (size_t k = 4; k < 8; ++k)
+      type += (bytes[i + k] >= ' ' && bytes[i + k] <= '~') ? static_cast<char>(bytes[i + k]) : '?';
     if (length > bytes.size() - i - 12) {
-      return "chunk " + type + " at byte " + std::to_string(i) + " claims " + std::to_string(length) +
-             " bytes, past the end of the file";
+      return "chunk " + type + " at byte " + std::to_string(i) + " claims " +
+             std::to_string(length) + " bytes, past the end of the file";
     }
     i += 12 + length;
     if (type == "IEND") break;

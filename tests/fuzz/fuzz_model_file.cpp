@@ -62,8 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string bytes(reinterpret_cast<const char*>(data), size);
   load(bytes);
   if (bytes.size() >= 4) {
-    const uint32_t crc = static_cast<uint32_t>(
-        crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size() - 4)));
+    const uint32_t crc = static_cast<uint32_t>(crc32(
+        0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size() - 4)));
     std::memcpy(bytes.data() + bytes.size() - 4, &crc, 4);
     load(bytes);
   }
