@@ -6,6 +6,8 @@
 # Environment:
 #   MNISTNET_BUILD_DIR   build directory (default: <repo>/build)
 #   MNISTNET_CMAKE_ARGS  extra cmake configure arguments, split on whitespace
+#   MNISTNET_EXTRA_PACKAGES  more Debian packages to install, split on whitespace (fuzz.sh: clang)
+#   MNISTNET_BUILD_TARGETS   build only these targets, split on whitespace (default: all)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +19,10 @@ source "$root/scripts/lib/common.sh"
 
 packages=(cmake g++ make libcli11-dev nlohmann-json3-dev libopenblas-dev libspdlog-dev catch2 libstb-dev
   zlib1g-dev pkg-config)
+if [[ -n ${MNISTNET_EXTRA_PACKAGES:-} ]]; then
+  read -r -a extra_packages <<<"$MNISTNET_EXTRA_PACKAGES"
+  packages+=("${extra_packages[@]}")
+fi
 missing=()
 for pkg in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
@@ -42,5 +48,10 @@ if [[ ! -f $build/CMakeCache.txt || ${#extra[@]} -gt 0 ]] ||
     die "cmake configure failed"
 fi
 log "building $build"
-cmake --build "$build" -j "$(nproc)" || die "build failed"
+targets=()
+if [[ -n ${MNISTNET_BUILD_TARGETS:-} ]]; then
+  read -r -a names <<<"$MNISTNET_BUILD_TARGETS"
+  targets=(--target "${names[@]}")
+fi
+cmake --build "$build" -j "$(nproc)" "${targets[@]}" || die "build failed"
 log "done"

@@ -5,6 +5,7 @@
 # Environment:
 #   MNISTNET_BUILD_DIR        build directory (default: <repo>/build)
 #   MNISTNET_TEST_SANITIZE=0  skip the second pass: <repo>/build-asan (Debug, ASan+UBSan) and its tests
+#   MNISTNET_TEST_FUZZ=1      also a fuzz smoke: each libFuzzer target 10 s (scripts/fuzz.sh; off by default)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,5 +35,10 @@ if [[ ${MNISTNET_TEST_SANITIZE:-1} == 1 ]]; then
   asan_rc=0
   ctest --test-dir "$asan" --output-on-failure --no-tests=error -j 2 || asan_rc=$?
   ((rc != 0)) || rc=$asan_rc
+fi
+if [[ ${MNISTNET_TEST_FUZZ:-0} == 1 ]]; then
+  fuzz_rc=0
+  bash "$root/scripts/fuzz.sh" --seconds 10 || fuzz_rc=$?
+  ((rc != 0)) || rc=$fuzz_rc
 fi
 exit "$rc"

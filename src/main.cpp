@@ -1,6 +1,8 @@
 // mnistnet's entry point: command-line parsing and the mapping from errors to exit codes
 // (0 success, 2 user error, 3 diverged, 1 internal failure). No logic lives here.
 #include <CLI/CLI.hpp>
+#include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 
@@ -21,6 +23,9 @@ int main(int argc, char** argv) {
   CLI::App app{"mnistnet: train, evaluate and inspect neural networks on MNIST-style data"};
   app.set_version_flag("--version", std::string("mnistnet ") + MNISTNET_VERSION);
   app.require_subcommand(1);
+  // CLI::PositiveNumber says "not in range 0.000000 to 1797693134862315708145274237317043567980...".
+  const auto positive = CLI::Range(int64_t{1}, int64_t{INT32_MAX});
+  const auto non_negative = CLI::Range(int64_t{0}, int64_t{INT32_MAX});
 
   mnistnet::TrainOptions train;
   auto* train_cmd = app.add_subcommand("train", "Train a model from a JSON config");
@@ -34,7 +39,7 @@ int main(int argc, char** argv) {
   auto* eval_cmd = app.add_subcommand("eval", "Evaluate a saved model on the test set");
   eval_cmd->add_option("-m,--model", eval.model, "Model file (.mnn; default: the latest run's)");
   eval_cmd->add_option("--data", eval.data_dir, "Directory with the IDX files");
-  eval_cmd->add_option("--batch-size", eval.batch_size, "Batch size (default: as in training)")->check(CLI::PositiveNumber);
+  eval_cmd->add_option("--batch-size", eval.batch_size, "Batch size (default: as in training)")->check(positive);
   eval_cmd->add_flag("--json", eval.json, "Print one JSON object");
 
   mnistnet::SummaryOptions summary;
@@ -47,10 +52,10 @@ int main(int argc, char** argv) {
   auto* bench_cmd = app.add_subcommand("bench", "Measure training and inference speed of a config's model (random data)");
   bench_cmd->add_option("-c,--config", bench.config, "Config file (JSON)")->required()->check(CLI::ExistingFile);
   bench_cmd->add_option("--set", bench.overrides, "Override a config key: key.path=value (repeatable)");
-  bench_cmd->add_option("--steps", bench.steps, "Timed training steps")->check(CLI::PositiveNumber);
-  bench_cmd->add_option("--warmup", bench.warmup, "Untimed steps first")->check(CLI::NonNegativeNumber);
-  bench_cmd->add_option("--threads", bench.threads, "Threads (default: the config's training.threads, else all cores)")->check(CLI::NonNegativeNumber);
-  bench_cmd->add_option("--infer-batch", bench.infer_batch, "Inference batch size")->check(CLI::PositiveNumber);
+  bench_cmd->add_option("--steps", bench.steps, "Timed training steps")->check(positive);
+  bench_cmd->add_option("--warmup", bench.warmup, "Untimed steps first")->check(non_negative);
+  bench_cmd->add_option("--threads", bench.threads, "Threads (default: the config's training.threads, else all cores)")->check(non_negative);
+  bench_cmd->add_option("--infer-batch", bench.infer_batch, "Inference batch size")->check(positive);
   bench_cmd->add_flag("--peak", bench.peak, "Also measure the SGEMM peak of this machine");
   bench_cmd->add_option("--weights", bench.weights, "Start from a trained model's weights (.mnn)");
   bench_cmd->add_flag("--json", bench.json, "Print one JSON object");

@@ -136,7 +136,18 @@ void apply_override(nlohmann::json& document, const std::string& assignment,
   if (eq == std::string::npos || eq == 0) {
     throw ConfigError("--set " + assignment + ": expected key.path=value");
   }
+  // The resolved config is saved as JSON, whose strings must be UTF-8.
+  try {
+    (void)nlohmann::json(assignment).dump();
+  } catch (const nlohmann::json::type_error&) {
+    throw ConfigError("--set " + nlohmann::json(assignment).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                      ": not valid UTF-8 text");
+  }
   const std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  if (json_too_deep_at(text) != std::string::npos) {
+    throw ConfigError("--set " + path + ": the value is JSON nested more than " +
+                      std::to_string(kMaxJsonDepth) + " levels deep");
+  }
   nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) value = text;  // a bare word is a string: --set data.dataset=mnist
 
@@ -174,23 +185,41 @@ void apply_override(nlohmann::json& document, const std::string& assignment,
   *node = std::move(value);
 }
 
-Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path + ": cannot open the config file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
+Config parse_config_text(const std::string& text, const std::string& source,
+                         const std::vector<std::string>& overrides) {
+  if (const size_t deep = json_too_deep_at(text); deep != std::string::npos) {
+    throw ConfigError(source + ": " + line_and_column(text, deep) + ": JSON nested more than " +
+                      std::to_string(kMaxJsonDepth) + " levels deep");
+  }
   nlohmann::json document;
   try {
     document = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     std::string what = e.what();
     const size_t pos = what.find("parse error");
-    throw ConfigError(path + ": " + line_and_column(text, e.byte > 0 ? e.byte - 1 : 0) +
+    throw ConfigError(source + ": " + line_and_column(text, e.byte > 0 ? e.byte - 1 : 0) +
                       ": invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
+  } catch (const nlohmann::json::exception& e) {
+    // A number too large for a double ("1e400"): nlohmann reports it without a position, but
+    // quotes the number, so find it in the text.
+    std::string what = e.what();
+    const size_t quote = what.find('\'');
+    const size_t at = quote == std::string::npos ? std::string::npos
+                                                 : text.find(what.substr(quote + 1, what.rfind('\'') - quote - 1));
+    const size_t pos = what.find("] ");
+    throw ConfigError(source + ": " + (at == std::string::npos ? "" : line_and_column(text, at) + ": ") +
+                      "invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos + 2)));
   }
-  for (const auto& o : overrides) apply_override(document, o, path);
-  return parse_config(document, path);
+  for (const auto& o : overrides) apply_override(document, o, source);
+  return parse_config(document, source);
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot open the config file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_config_text(buffer.str(), path, overrides);
 }
 
 }  // namespace mnistnet

@@ -12,6 +12,10 @@ namespace mnistnet {
 // ("model.layers.1.units=300"). Throws ConfigError naming the file and JSON pointer.
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 
+// The same for config text already in memory; `source` names it in errors.
+Config parse_config_text(const std::string& text, const std::string& source,
+                         const std::vector<std::string>& overrides = {});
+
 // Validates an already parsed document; `source` names it in errors.
 Config parse_config(const nlohmann::json& document, const std::string& source);
 

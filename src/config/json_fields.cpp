@@ -7,7 +7,8 @@
 namespace mnistnet {
 
 std::string describe_json(const nlohmann::json& value) {
-  std::string text = value.dump();
+  // Replace, not throw on, invalid UTF-8 (a --set value can hold any bytes): this is a message.
+  std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (text.size() > 40) text = text.substr(0, 37) + "...";
   switch (value.type()) {
     case nlohmann::json::value_t::string: return "the string " + text;
@@ -17,6 +18,25 @@ std::string describe_json(const nlohmann::json& value) {
     case nlohmann::json::value_t::null: return "null";
     default: return text;
   }
+}
+
+size_t json_too_deep_at(std::string_view text) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // skip the escaped character
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string::npos;
 }
 
 JsonFields::JsonFields(const nlohmann::json& object, std::string source, std::string pointer)

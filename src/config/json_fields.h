@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mnistnet {
@@ -59,6 +60,14 @@ class JsonFields {
   std::string pointer_;
   std::set<std::string> read_;
 };
+
+// JSON text nested deeper than this is refused before parsing: printing or walking such a value
+// recurses once per level, and 100000 levels overflow the stack. Configs nest about 5 deep.
+constexpr size_t kMaxJsonDepth = 64;
+
+// The byte offset of the first bracket that opens level kMaxJsonDepth + 1 (outside strings), or
+// std::string::npos when the text nests no deeper than kMaxJsonDepth.
+size_t json_too_deep_at(std::string_view text);
 
 // "the number 3", "the string \"abc\"", "null" ... for "expected X, got Y" messages.
 std::string describe_json(const nlohmann::json& value);

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <limits>
+#include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -54,10 +57,26 @@ struct IdxHeader {
   int64_t data_bytes = 0;         // product of the dims
 };
 
-// One IDX file opened for sequential reading; tracks the decompressed offset for messages.
-class IdxFile {
+// Where an IDX file's decompressed bytes come from: a file through zlib's gz* API, or bytes
+// already in memory (inflated here when they start with the gzip magic).
+class ByteSource {
  public:
-  explicit IdxFile(fs::path path) : path_(std::move(path)) {
+  virtual ~ByteSource() = default;
+  // Up to n bytes; fewer only at the end of the data. A failure returns -1 and sets `error`
+  // (without the path).
+  virtual int read(uint8_t* dst, unsigned n, std::string& error) = 0;
+  // After a short read: did a gzip stream stop mid-way?
+  virtual bool truncated_gzip() const = 0;
+  // At most this many bytes can come out (deflate expands at most 1032:1), so a short file whose
+  // header promises gigabytes does not reserve them.
+  virtual int64_t size_bound() const = 0;
+};
+
+constexpr int64_t kMaxInflateRatio = 1032;
+
+class GzFileSource : public ByteSource {
+ public:
+  explicit GzFileSource(const fs::path& path) : path_(path) {
     std::error_code ec;
     const fs::file_status status = fs::status(path_, ec);
     if (!fs::exists(status)) {
@@ -75,10 +94,118 @@ class IdxFile {
           (err != 0 ? std::generic_category().message(err) : std::string("out of memory")));
     }
     gzbuffer(file_, kZlibBuffer);  // zlib's default 8 KiB buffer makes many small reads
+    const auto size = fs::file_size(path_, ec);
+    if (!ec) size_bound_ = static_cast<int64_t>(std::min<uintmax_t>(size, uintmax_t{1} << 40)) * kMaxInflateRatio;
   }
-  ~IdxFile() { gzclose_r(file_); }
-  IdxFile(const IdxFile&) = delete;
-  IdxFile& operator=(const IdxFile&) = delete;
+  ~GzFileSource() override { gzclose_r(file_); }
+  GzFileSource(const GzFileSource&) = delete;
+  GzFileSource& operator=(const GzFileSource&) = delete;
+
+  int read(uint8_t* dst, unsigned n, std::string& error) override {
+    const int got = gzread(file_, dst, n);
+    if (got >= 0) return got;
+    int errnum = Z_OK;
+    const char* message = gzerror(file_, &errnum);
+    if (errnum == Z_ERRNO) {
+      error = "read error: " + std::generic_category().message(errno);
+      return -1;
+    }
+    // zlib prefixes "<path>: "; the message already starts with the path.
+    std::string reason = message;
+    const std::string prefix = path_.string() + ": ";
+    if (reason.starts_with(prefix)) reason.erase(0, prefix.size());
+    // zlib discards the partial output of a failed read, so the damage lies somewhere in
+    // the data after the offset (within one zlib buffer or one of our read chunks).
+    error = "corrupt gzip stream (" + reason + ") after this offset";
+    return -1;
+  }
+
+  bool truncated_gzip() const override {
+    int errnum = Z_OK;
+    gzerror(file_, &errnum);
+    return errnum == Z_BUF_ERROR;
+  }
+
+  int64_t size_bound() const override { return size_bound_; }
+
+ private:
+  fs::path path_;
+  gzFile file_ = nullptr;
+  int64_t size_bound_ = std::numeric_limits<int64_t>::max();  // unknown for a pipe
+};
+
+// Bytes in memory, read as gzread reads a file: gzip members (one after another) are inflated,
+// anything else is passed through unchanged, and bytes after the last member that are not
+// another gzip member are ignored.
+class MemorySource : public ByteSource {
+ public:
+  explicit MemorySource(std::span<const uint8_t> bytes) : bytes_(bytes) {
+    gzip_ = is_gzip(0);
+    if (gzip_ && inflateInit2(&stream_, 15 + 16) != Z_OK) throw std::bad_alloc();
+  }
+  ~MemorySource() override {
+    if (gzip_) inflateEnd(&stream_);
+  }
+  MemorySource(const MemorySource&) = delete;
+  MemorySource& operator=(const MemorySource&) = delete;
+
+  int read(uint8_t* dst, unsigned n, std::string& error) override {
+    if (!gzip_) {
+      const size_t got = std::min<size_t>(n, bytes_.size() - pos_);
+      std::copy_n(bytes_.data() + pos_, got, dst);
+      pos_ += got;
+      return static_cast<int>(got);
+    }
+    unsigned done = 0;
+    while (done < n && !finished_) {
+      stream_.next_in = const_cast<Bytef*>(bytes_.data() + pos_);
+      stream_.avail_in = static_cast<uInt>(std::min<size_t>(bytes_.size() - pos_, kZlibBuffer));
+      stream_.next_out = dst + done;
+      stream_.avail_out = n - done;
+      const uInt in_before = stream_.avail_in, out_before = stream_.avail_out;
+      const int rc = inflate(&stream_, Z_NO_FLUSH);
+      pos_ += in_before - stream_.avail_in;
+      done += out_before - stream_.avail_out;
+      if (rc == Z_STREAM_END) {
+        if (is_gzip(pos_)) {
+          inflateReset(&stream_);
+        } else {
+          finished_ = true;  // as gzread: what follows the last member is not data
+        }
+      } else if (rc == Z_BUF_ERROR) {  // no progress possible: the input ran out inside a member
+        truncated_ = true;
+        finished_ = true;
+      } else if (rc != Z_OK) {
+        error = std::string("corrupt gzip stream (") + (stream_.msg ? stream_.msg : "error " + std::to_string(rc)) +
+                ") after this offset";
+        return -1;
+      }
+    }
+    return static_cast<int>(done);
+  }
+
+  bool truncated_gzip() const override { return truncated_; }
+  int64_t size_bound() const override {
+    const auto left = static_cast<int64_t>(bytes_.size() - pos_);
+    return gzip_ ? left * kMaxInflateRatio : left;
+  }
+
+ private:
+  bool is_gzip(size_t at) const {
+    return bytes_.size() - at >= 2 && bytes_[at] == 0x1f && bytes_[at + 1] == 0x8b;
+  }
+
+  std::span<const uint8_t> bytes_;
+  size_t pos_ = 0;
+  bool gzip_ = false, finished_ = false, truncated_ = false;
+  z_stream stream_{};
+};
+
+// One IDX file opened for sequential reading; tracks the decompressed offset for messages.
+class IdxFile {
+ public:
+  IdxFile(fs::path path, std::unique_ptr<ByteSource> source)
+      : path_(std::move(path)), source_(std::move(source)) {}
 
   const fs::path& path() const { return path_; }
 
@@ -132,7 +259,7 @@ class IdxFile {
                              " bytes from byte " + std::to_string(header.data_offset) + " to " +
                              std::to_string(header.data_offset + expected);
     std::vector<uint8_t> data;
-    data.reserve(static_cast<size_t>(std::min(expected, kReserveCap)));
+    data.reserve(static_cast<size_t>(std::min({expected, kReserveCap, source_->size_bound()})));
     while (static_cast<int64_t>(data.size()) < expected) {
       const int64_t done = static_cast<int64_t>(data.size());
       const int64_t want = std::min(expected - done, kReadChunk);
@@ -162,10 +289,8 @@ class IdxFile {
 
   // After a short read: was it the gzip stream that stopped mid-way, or a clean end of file?
   std::string ends_early() const {
-    int errnum = Z_OK;
-    gzerror(file_, &errnum);
-    return errnum == Z_BUF_ERROR ? "gzip stream ends early (truncated .gz file)"
-                                 : "file ends early";
+    return source_->truncated_gzip() ? "gzip stream ends early (truncated .gz file)"
+                                     : "file ends early";
   }
 
   // Reads up to n bytes; fewer only at the end of the data. Throws on a read or gzip error.
@@ -173,20 +298,9 @@ class IdxFile {
     int64_t total = 0;
     while (total < n) {
       const int64_t want = std::min(n - total, kReadChunk);
-      const int got = gzread(file_, dst + total, static_cast<unsigned>(want));
-      if (got < 0) {
-        int errnum = Z_OK;
-        const char* message = gzerror(file_, &errnum);
-        if (errnum == Z_ERRNO)
-          fail(path_, offset_, "read error: " + std::generic_category().message(errno));
-        // zlib prefixes "<path>: "; the message already starts with the path.
-        std::string reason = message;
-        const std::string prefix = path_.string() + ": ";
-        if (reason.starts_with(prefix)) reason.erase(0, prefix.size());
-        // zlib discards the partial output of a failed read, so the damage lies somewhere in
-        // the data after offset_ (within one zlib buffer or one of our read chunks).
-        fail(path_, offset_, "corrupt gzip stream (" + reason + ") after this offset");
-      }
+      std::string error;
+      const int got = source_->read(dst + total, static_cast<unsigned>(want), error);
+      if (got < 0) fail(path_, offset_, error);
       total += got;
       offset_ += got;
       if (got < want) break;
@@ -195,9 +309,11 @@ class IdxFile {
   }
 
   fs::path path_;
-  gzFile file_ = nullptr;
+  std::unique_ptr<ByteSource> source_;
   int64_t offset_ = 0;  // decompressed bytes read so far
 };
+
+IdxFile open_file(const fs::path& path) { return IdxFile(path, std::make_unique<GzFileSource>(path)); }
 
 std::string image_promise(const IdxHeader& header) {
   return std::to_string(header.dims[0]) + " images of " + std::to_string(header.dims[1]) + "x" +
@@ -225,10 +341,7 @@ void check_labels(const fs::path& path, const IdxHeader& header, const std::vect
   }
 }
 
-}  // namespace
-
-IdxImages read_idx_images(const fs::path& path) {
-  IdxFile file(path);
+IdxImages read_images(IdxFile& file) {
   const IdxHeader header = file.read_header(kImages);
   IdxImages images;
   images.count = header.dims[0];
@@ -238,19 +351,42 @@ IdxImages read_idx_images(const fs::path& path) {
   return images;
 }
 
-std::vector<uint8_t> read_idx_labels(const fs::path& path, int num_classes) {
-  check_num_classes(num_classes);
-  IdxFile file(path);
+std::vector<uint8_t> read_labels(IdxFile& file, int num_classes) {
   const IdxHeader header = file.read_header(kLabels);
   std::vector<uint8_t> labels = file.read_data(header, label_promise(header));
-  check_labels(path, header, labels, num_classes);
+  check_labels(file.path(), header, labels, num_classes);
   return labels;
+}
+
+}  // namespace
+
+IdxImages read_idx_images(const fs::path& path) {
+  IdxFile file = open_file(path);
+  return read_images(file);
+}
+
+std::vector<uint8_t> read_idx_labels(const fs::path& path, int num_classes) {
+  check_num_classes(num_classes);
+  IdxFile file = open_file(path);
+  return read_labels(file, num_classes);
+}
+
+IdxImages parse_idx_images(std::span<const uint8_t> bytes, const std::string& name) {
+  IdxFile file(name, std::make_unique<MemorySource>(bytes));
+  return read_images(file);
+}
+
+std::vector<uint8_t> parse_idx_labels(std::span<const uint8_t> bytes, const std::string& name,
+                                      int num_classes) {
+  check_num_classes(num_classes);
+  IdxFile file(name, std::make_unique<MemorySource>(bytes));
+  return read_labels(file, num_classes);
 }
 
 Dataset read_idx_pair(const fs::path& images_path, const fs::path& labels_path, int num_classes) {
   check_num_classes(num_classes);
-  IdxFile image_file(images_path);
-  IdxFile label_file(labels_path);
+  IdxFile image_file = open_file(images_path);
+  IdxFile label_file = open_file(labels_path);
   const IdxHeader image_header = image_file.read_header(kImages);
   const IdxHeader label_header = label_file.read_header(kLabels);
   if (image_header.dims[0] != label_header.dims[0]) {

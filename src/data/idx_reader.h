@@ -6,6 +6,8 @@
 // offsets counted in the decompressed stream.
 #include <cstdint>
 #include <filesystem>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "data/dataset.h"
@@ -25,6 +27,12 @@ IdxImages read_idx_images(const std::filesystem::path& path);
 // A labels file: magic 0x00000801, dim count (1..2^31), then exactly count bytes, each
 // < num_classes (1..256).
 std::vector<uint8_t> read_idx_labels(const std::filesystem::path& path, int num_classes = 10);
+
+// The same for a file's bytes already in memory (raw or gzip); `name` stands for the path in
+// messages.
+IdxImages parse_idx_images(std::span<const uint8_t> bytes, const std::string& name);
+std::vector<uint8_t> parse_idx_labels(std::span<const uint8_t> bytes, const std::string& name,
+                                      int num_classes = 10);
 
 // Both files of one split; their counts must agree. Headers are compared before any data is read.
 Dataset read_idx_pair(const std::filesystem::path& images_path,

@@ -2,6 +2,8 @@
 // the messages and the conversion to one grey plane.
 #include "image/image_decoder.h"
 
+#include "image/format_check.h"
+
 #include <stb_image.h>
 
 #include <algorithm>
@@ -150,6 +152,17 @@ GreyImage decode_grey_image(std::span<const uint8_t> bytes, const std::string& n
       static_cast<int64_t>(bytes.size()) > limits.max_file_bytes) {
     throw ImageError(name + ": the file is " + std::to_string(bytes.size()) + " bytes; at most " +
                      mib(limits.max_file_bytes) + " is accepted for an image");
+  }
+  const ImageFormat format = sniff_image_format(bytes);
+  if (format == ImageFormat::unknown)
+    throw ImageError(name + ": not a readable image (PNG, JPEG, BMP or PGM expected): unrecognised first bytes");
+  const std::string problem = format == ImageFormat::jpeg  ? jpeg_structure_problem(bytes)
+                              : format == ImageFormat::png ? png_structure_problem(bytes)
+                              : format == ImageFormat::pnm ? pnm_structure_problem(bytes)
+                                                           : std::string();
+  if (!problem.empty()) {
+    const char* kind = format == ImageFormat::jpeg ? "JPEG" : format == ImageFormat::png ? "PNG" : "PGM/PPM";
+    throw ImageError(name + ": corrupt or truncated image: " + kind + " " + problem);
   }
   const int length = static_cast<int>(bytes.size());
   int width = 0, height = 0, channels = 0;

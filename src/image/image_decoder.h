@@ -1,6 +1,8 @@
 #pragma once
 // Image files -> one 8-bit greyscale plane, whatever the format and channels: PNG, JPEG, BMP,
-// PGM/PPM (and the other formats stb_image reads: GIF, TGA, PSD, HDR, PIC).
+// binary PGM/PPM. The other formats stb_image reads (GIF, TGA, PSD, HDR, PIC) are refused: they
+// are not what people photograph digits with, and stb_image's decoders are not hardened against
+// hostile files (see format_check.h).
 //
 // Colour becomes luminance (ITU-R BT.601 weights, as PIL's convert("L") that people use to make
 // MNIST-like images); alpha is composited over white, since a transparent background is paper.

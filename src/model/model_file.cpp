@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "config/config_loader.h"
+#include "config/json_fields.h"
 #include "core/atomic_file.h"
 #include "core/errors.h"
 
@@ -84,15 +85,20 @@ void save_model(const std::filesystem::path& path, Model& model, const ModelMeta
 }
 
 LoadedModel load_model(const std::filesystem::path& path) {
-  const std::string where = path.string() + ": ";
+  if (std::filesystem::is_directory(path))
+    throw ModelFileError(path.string() + ": is a directory, expected a model file (.mnn)");
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw ModelFileError(where + "cannot open the model file" +
+    throw ModelFileError(path.string() + ": cannot open the model file" +
                          (std::filesystem::exists(path) ? "" : " (it does not exist)"));
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
-  const std::string bytes = buffer.str();
+  return load_model_from_bytes(buffer.str(), path.string());
+}
+
+LoadedModel load_model_from_bytes(const std::string& bytes, const std::string& name) {
+  const std::string where = name + ": ";
 
   if (bytes.size() < kFixedHeader + 4 || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
     throw ModelFileError(where + "byte 0: not an mnistnet model file (expected the magic \"MNISTNET\")");
@@ -110,14 +116,48 @@ LoadedModel load_model(const std::filesystem::path& path) {
   if (header_length > crc_at - kFixedHeader)
     throw ModelFileError(where + "byte 12: header length " + std::to_string(header_length) + " runs past the end of the file");
 
-  nlohmann::json header = nlohmann::json::parse(bytes.substr(kFixedHeader, header_length), nullptr, false);
+  const std::string header_text = bytes.substr(kFixedHeader, header_length);
+  if (const size_t deep = json_too_deep_at(header_text); deep != std::string::npos) {
+    throw ModelFileError(where + "byte " + std::to_string(kFixedHeader + deep) + ": the header nests more than " +
+                         std::to_string(kMaxJsonDepth) + " levels deep");
+  }
+  nlohmann::json header = nlohmann::json::parse(header_text, nullptr, false);
   if (header.is_discarded() || !header.is_object() || !header.contains("model") ||
       !header.contains("data") || !header.contains("params"))
     throw ModelFileError(where + "byte " + std::to_string(kFixedHeader) + ": the header is not a valid model description");
 
+  // The header's parameter list must account for exactly the bytes after it before anything is
+  // built, so a small corrupt file cannot make the loader allocate what it does not hold.
+  const nlohmann::json& listed = header["params"];
+  const size_t available = crc_at - kFixedHeader - header_length;
+  if (!listed.is_array())
+    throw ModelFileError(where + "the header's \"params\" is " + describe_json(listed) + ", expected a list");
+  size_t listed_bytes = 0;
+  for (size_t i = 0; i < listed.size(); ++i) {
+    const nlohmann::json& h = listed[i];
+    const nlohmann::json* shape = h.is_object() && h.contains("shape") ? &h["shape"] : nullptr;
+    bool valid = h.is_object() && h.contains("name") && h["name"].is_string() && shape && shape->is_array();
+    size_t n = sizeof(float);
+    for (size_t d = 0; valid && d < shape->size(); ++d) {
+      const nlohmann::json& x = (*shape)[d];
+      valid = x.is_number_unsigned() && x.get<uint64_t>() >= 1 && x.get<uint64_t>() <= available / n;
+      if (valid) n *= static_cast<size_t>(x.get<uint64_t>());
+    }
+    if (!valid || n > available - listed_bytes) {
+      throw ModelFileError(where + "the header's parameter " + std::to_string(i) + " (" + describe_json(h) +
+                           ") is not a name and shape that fits the " + std::to_string(available) +
+                           " bytes of parameters in the file");
+    }
+    listed_bytes += n;
+  }
+  if (listed_bytes != available) {
+    throw ModelFileError(where + "the header lists " + std::to_string(listed_bytes) + " bytes of parameters, the file holds " +
+                         std::to_string(available));
+  }
+
   LoadedModel loaded{[&] {
                        try {
-                         return Model::build(parse_model_spec(header["model"], path.string(), "/model"), 0);
+                         return Model::build(parse_model_spec(header["model"], name, "/model"), 0);
                        } catch (const ConfigError& e) {
                          throw ModelFileError(std::string("invalid model description: ") + e.what());
                        }
@@ -140,7 +180,7 @@ LoadedModel load_model(const std::filesystem::path& path) {
   for (size_t i = 0; i < params.size(); ++i) {
     const ParamRef& p = params[i];
     const auto& h = header["params"][i];
-    if (h.value("name", "") != p.name || h.value("shape", Shape{}) != p.shape)
+    if (h["name"].get<std::string>() != p.name || h["shape"].get<Shape>() != p.shape)
       throw ModelFileError(where + "parameter " + std::to_string(i) + " is " + h.dump() + ", the model expects " + p.name + " " + shape_string(p.shape));
     const size_t n = static_cast<size_t>(p.size()) * sizeof(float);
     if (offset + n > crc_at)

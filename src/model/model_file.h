@@ -41,4 +41,7 @@ void save_model(const std::filesystem::path& path, Model& model, const ModelMeta
 // Throws ModelFileError ("PATH: ...") for a missing, truncated, corrupt or mismatched file.
 LoadedModel load_model(const std::filesystem::path& path);
 
+// The same for a model file's bytes already in memory; `name` stands for the path in errors.
+LoadedModel load_model_from_bytes(const std::string& bytes, const std::string& name);
+
 }  // namespace mnistnet
