@@ -62,10 +62,10 @@ case ${1:-loop} in
     ;;
   xargs)
     # N trials at once, each with cores/N threads so they do not fight over the cores
-    # (OPENBLAS_NUM_THREADS for OpenBLAS, MNISTNET_THREADS for mnistnet's own loops).
+    # (MNISTNET_THREADS sizes mnistnet's thread pool; OpenBLAS runs single-threaded).
     threads=$(($(nproc) / jobs))
     ((threads > 0)) || threads=1
-    export OPENBLAS_NUM_THREADS=$threads MNISTNET_THREADS=$threads
+    export MNISTNET_THREADS=$threads
     export mnistnet config out epochs
     export -f run_trial
     data_env=${DATA:-}

@@ -78,8 +78,8 @@ int main(int argc, char** argv) {
   sweep_cmd->add_option("-c,--config", sweep.config, "Base config file (JSON)")->check(CLI::ExistingFile);
   sweep_cmd->add_option("--grid", sweep.grid, "Sweep file (JSON): grid values and/or random distributions per key path")->check(CLI::ExistingFile);
   sweep_cmd->add_option("--set", sweep.overrides, "Override a config key in every trial: key.path=value (repeatable)");
-  auto* jobs_opt = sweep_cmd->add_option("-j,--jobs", sweep.jobs, "Trials at a time (Slurm: array throttle)")->check(CLI::PositiveNumber);
-  sweep_cmd->add_option("--threads", sweep.threads, "Threads per trial (default: CPUs / jobs; Slurm: 1)")->check(CLI::PositiveNumber);
+  auto* jobs_opt = sweep_cmd->add_option("-j,--jobs", sweep.jobs, "Trials at a time (Slurm: array throttle)")->check(positive);
+  sweep_cmd->add_option("--threads", sweep.threads, "Threads per trial (default: CPUs / jobs; Slurm: 1)")->check(positive);
   sweep_cmd->add_option("-o,--out", sweep.out, "Sweep directory (default: runs/<sweep file name>)");
   sweep_cmd->add_option("--metric", sweep.metric, "Leaderboard order: val_accuracy, best_val_accuracy, val_loss, best_val_loss");
   sweep_cmd->add_option("--data", sweep.data_dir, "Directory with the four IDX files (passed to every trial)");
