@@ -202,7 +202,7 @@ int run_train(const TrainOptions& options) {
     return 128 + result.interrupted_by;
   }
   if (show && result.stopped_epoch > 0) std::printf("Epoch %d: early stopping\n", result.stopped_epoch + 1);
-  if (show && result.restored_best_weights) std::printf("Restored the model weights of the best epoch\n");
+  if (show && result.restored_best_weights) std::printf("Restoring model weights from the end of the best epoch: %d.\n", result.best_epoch + 1);
 
   const fs::path model_path = run_dir / config.output.model_file;
   save_model(model_path, model, meta);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
 #include "core/errors.h"
 #include "train/checkpoint.h"
@@ -88,6 +89,13 @@ Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float
 
 namespace {
 
+// "0.5", "1e+20": the learning rate as a person would write it.
+std::string shortest(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
 // Everything fit() carries from step to step, gathered for a checkpoint.
 struct Loop {
   Model& model;
@@ -158,7 +166,7 @@ void checkpoint(Loop& loop) {
   if (loop.options.run_dir.empty()) return;
   if (const std::string broken = non_finite_parameter(loop.model); !broken.empty()) {
     throw DivergenceError("the weights are not finite after epoch " + std::to_string(loop.progress.epoch + 1) + ", step " +
-                          std::to_string(loop.progress.step) + " (learning rate " + std::to_string(loop.progress.lr) +
+                          std::to_string(loop.progress.step) + " (learning rate " + shortest(loop.progress.lr) +
                           "): " + broken + (loop.last_checkpoint.empty() ? "" : "; the last good checkpoint is " + loop.last_checkpoint.string()));
   }
   std::filesystem::create_directories(checkpoint_dir(loop.options.run_dir));
@@ -222,7 +230,7 @@ FitResult fit(Model& model, const Dataset& train, const Dataset& validation, con
       if (!std::isfinite(s.loss)) {
         throw DivergenceError("the loss is " + std::string(std::isnan(s.loss) ? "nan" : "infinite") + " at epoch " +
                               std::to_string(p.epoch + 1) + ", step " + std::to_string(p.step + 1) + " (learning rate " +
-                              std::to_string(p.lr) + "): " + locate_non_finite(model, *batch) +
+                              shortest(p.lr) + "): " + locate_non_finite(model, *batch) +
                               (loop.last_checkpoint.empty() && !resume ? "" : "; the last good checkpoint is " +
                                    (loop.last_checkpoint.empty() ? resume->source : loop.last_checkpoint.string())));
       }
@@ -279,6 +287,7 @@ FitResult fit(Model& model, const Dataset& train, const Dataset& validation, con
   }
   out.history = p.history;
   out.stopped_epoch = early.stopped_epoch();
+  out.best_epoch = early.best_epoch();
   out.last_checkpoint = loop.last_checkpoint;
   return out;
 }

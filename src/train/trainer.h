@@ -72,6 +72,7 @@ struct FitResult {
   std::filesystem::path last_checkpoint;  // the newest checkpoint written (empty: none)
   int stopped_epoch = 0;             // EarlyStopping stopped after this epoch (0: it did not)
   bool restored_best_weights = false;
+  int best_epoch = 0;                // the epoch whose weights were restored
 };
 
 // The training input stream a config asks for: the codelab's
