@@ -112,7 +112,7 @@ TEST_CASE("A damaged checkpoint is one line naming the file and the byte offset"
   }(), Contains("/nonexistent/ckpt-0000000001.ckpt: cannot open the checkpoint (it does not exist)"));
 }
 
-TEST_CASE("An Rng continues its sequence from a saved state; the zero state is refused", "[checkpoint]") {
+TEST_CASE("An Rng continues its sequence from a saved state and refuses the zero state", "[checkpoint]") {
   Rng a(17);
   for (int i = 0; i < 5; ++i) a.next_u64();
   Rng b(99);
@@ -121,7 +121,7 @@ TEST_CASE("An Rng continues its sequence from a saved state; the zero state is r
   CHECK_THROWS_AS(b.set_state({0, 0, 0, 0}), std::invalid_argument);
 }
 
-TEST_CASE("A pipeline restored from the consumer's stream state hands out the same batches, prefetch or not", "[checkpoint]") {
+TEST_CASE("A pipeline restored from the consumer's stream state hands out the same batches with or without prefetch", "[checkpoint]") {
   const Dataset data = synthetic_dataset(53, 2, 2);
   for (const int prefetch : {0, 3}) {
     for (const int64_t buffer : {int64_t{0}, int64_t{10}, int64_t{1000}}) {
@@ -191,4 +191,35 @@ TEST_CASE("An optimizer restored from its state continues as if never stopped", 
     CHECK(b->iterations() == 6);
     CHECK_THROWS_AS(b->restore(1, {{1.0f}}), std::invalid_argument);
   }
+}
+
+TEST_CASE("The training.checkpoint and early_stopping and best_model config keys", "[checkpoint][config]") {
+  Config c = resume_config(1);
+  CHECK(c.training.checkpoint.save_freq == 0);
+  CHECK(c.training.checkpoint.keep == 2);
+  CHECK_FALSE(c.training.early_stopping.enabled);
+  CHECK_FALSE(c.training.best_model.enabled);
+  c = resume_config(1, {"training.checkpoint.save_freq=epoch", "training.checkpoint.keep=5",
+                        "training.early_stopping.monitor=val_accuracy", "training.early_stopping.baseline=0.9",
+                        "training.best_model.monitor=accuracy"});
+  CHECK(c.training.checkpoint.save_freq == 0);
+  CHECK(c.training.checkpoint.keep == 5);
+  CHECK(c.training.early_stopping.enabled);
+  CHECK(c.training.early_stopping.has_baseline);
+  CHECK(c.training.early_stopping.baseline == 0.9);
+  CHECK(c.training.best_model.file == "best_model.mnn");
+  CHECK(resume_config(1, {"training.checkpoint.save_freq=100"}).training.checkpoint.save_freq == 100);
+  auto error_of = [](const std::string& override_) {
+    try {
+      resume_config(1, {override_});
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(error_of("training.checkpoint.save_freq=batch"), Contains("/training/checkpoint/save_freq"));
+  CHECK_THAT(error_of("training.checkpoint.save_freq=0"), Contains("/training/checkpoint/save_freq"));
+  CHECK_THAT(error_of("training.checkpoint.every=3"), Contains("/training/checkpoint/every"));
+  CHECK_THAT(error_of("training.early_stopping.monitor=val_acc"), Contains("/training/early_stopping/monitor"));
+  CHECK_THAT(error_of("training.best_model.file=a/b.mnn"), Contains("/training/best_model/file"));
 }

@@ -60,7 +60,7 @@ TEST_CASE("EarlyStopping stops when patience runs out and restores the best epoc
   for (const ParamRef& p : model.params()) CHECK(p.value[0] == 1.0f);
 }
 
-TEST_CASE("EarlyStopping: min_delta, mode max, baseline and start_from_epoch", "[early_stopping]") {
+TEST_CASE("EarlyStopping honours min_delta and mode and baseline and start_from_epoch", "[early_stopping]") {
   auto stop_epoch = [](EarlyStoppingSpec spec, const std::vector<double>& values) {
     spec.enabled = true;
     EarlyStopping early(spec);
@@ -95,7 +95,7 @@ TEST_CASE("EarlyStopping: min_delta, mode max, baseline and start_from_epoch", "
   CHECK(stop_epoch(late, {1.0, 2.0, 3.0, 4.0}) == 3);
 }
 
-TEST_CASE("fit stops early at the right epoch with the best weights, and the state survives a resume", "[early_stopping]") {
+TEST_CASE("fit stops early at the right epoch with the best weights and the state survives a resume", "[early_stopping]") {
   // A min_delta nothing can beat: epoch 0 is the best, epoch 1 exhausts patience 0.
   const std::vector<std::string> stopping{"training.epochs=5", "training.early_stopping.patience=0",
                                           "training.early_stopping.min_delta=100",
@@ -129,7 +129,7 @@ TEST_CASE("fit stops early at the right epoch with the best weights, and the sta
   CHECK(weights_of(resumed) == weights_of(model));
 }
 
-TEST_CASE("A non-finite loss names the step, the learning rate and the layer, and keeps the last good checkpoint", "[early_stopping][divergence]") {
+TEST_CASE("A non-finite loss names the step and learning rate and layer and keeps the last good checkpoint", "[early_stopping][divergence]") {
   const Config c = parse_config(nlohmann::json::parse(R"({
     "seed": 1, "data": {"shuffle_buffer": 0, "prefetch": 0},
     "model": {"input_shape": [8, 8, 1], "layers": [
@@ -167,7 +167,7 @@ TEST_CASE("A non-finite loss names the step, the learning rate and the layer, an
   }
 }
 
-TEST_CASE("The CLI: exit 3 on divergence; best_model.mnn holds the epoch early stopping restores", "[early_stopping][cli]") {
+TEST_CASE("The CLI exits 3 on divergence and best_model.mnn holds the epoch early stopping restores", "[early_stopping][cli]") {
   TempDir dir;
   const auto data = dir.path / "data";
   write_synthetic_dataset(data, 400, 100, true, 8, 8);

@@ -119,7 +119,7 @@ constexpr int64_t kSteps = 3 * (400 / 16);
 
 }  // namespace
 
-TEST_CASE("SIGKILL at a random step, then --resume: bit-identical model and the same CSV rows", "[resume][cli]") {
+TEST_CASE("SIGKILL at a random step then --resume gives a bit-identical model and the same CSV rows", "[resume][cli]") {
   Fixture f;
   const Reference reference = reference_run(f);
   for (const uint64_t seed : {1u, 2u, 3u, 4u}) {
@@ -135,7 +135,7 @@ TEST_CASE("SIGKILL at a random step, then --resume: bit-identical model and the 
   }
 }
 
-TEST_CASE("SIGINT finishes the step, checkpoints, says how to resume and exits 130; resume is exact", "[resume][cli]") {
+TEST_CASE("SIGINT finishes the step and checkpoints and exits 130 and the resume is exact", "[resume][cli]") {
   Fixture f;
   const Reference reference = reference_run(f);
   for (const uint64_t seed : {5u, 6u, 7u}) {
@@ -150,7 +150,7 @@ TEST_CASE("SIGINT finishes the step, checkpoints, says how to resume and exits 1
   }
 }
 
-TEST_CASE("SIGTERM exits 143; a second signal exits at once and leaves loadable checkpoints", "[resume][cli]") {
+TEST_CASE("SIGTERM exits 143 and a second signal exits at once leaving loadable checkpoints", "[resume][cli]") {
   Fixture f;
   const Reference reference = reference_run(f);
   Rng rng(9);
@@ -165,7 +165,7 @@ TEST_CASE("SIGTERM exits 143; a second signal exits at once and leaves loadable 
   check_resume_matches(f, twice, reference);
 }
 
-TEST_CASE("Resume errors: a damaged checkpoint, a different config, --force, no checkpoint", "[resume][cli]") {
+TEST_CASE("Resume errors for a damaged checkpoint or a different config and what --force accepts", "[resume][cli]") {
   Fixture f({"training.epochs=1"});
   const auto run = f.dir.path / "run";
   REQUIRE(wait_for(spawn(f.train_args(run), f.dir.path, "first")) == 0);

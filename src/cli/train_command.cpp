@@ -75,8 +75,8 @@ Config resume_config(const TrainOptions& options, const Checkpoint& checkpoint, 
     nlohmann::json document = checkpoint.config;
     for (const auto& o : options.overrides) apply_override(document, o, saved_source);
     given = parse_config(document, saved_source);
-    given.name = checkpoint.config_name;
   }
+  given.name = checkpoint.config_name;  // the run keeps its name (it is in the model file)
   const nlohmann::json diff = nlohmann::json::diff(checkpoint.config, given.resolved);
   if (!diff.empty() && !options.force) {
     const auto& first = diff.front();
