@@ -65,7 +65,8 @@ inline std::vector<std::vector<float>> weights_of(Model& model) {
 inline std::vector<std::vector<double>> rows_without_seconds(const std::vector<EpochResult>& rows) {
   std::vector<std::vector<double>> out;
   for (const EpochResult& r : rows)
-    out.push_back({static_cast<double>(r.epoch), r.accuracy, r.loss, r.lr, r.val_accuracy, r.val_loss});
+    out.push_back(
+        {static_cast<double>(r.epoch), r.accuracy, r.loss, r.lr, r.val_accuracy, r.val_loss});
   return out;
 }
 

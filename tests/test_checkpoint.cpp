@@ -28,10 +28,12 @@ Checkpoint sample_checkpoint() {
   c.progress.loss_sum = 1.0 / 7;
   c.progress.correct = 5;
   c.progress.seen = 112;
-  c.progress.history = {{0, 0.5, 1.25, 0.1, 0.25, std::nan(""), 1.5}, {1, 0.75, 0.5, 0.07, 0.5, 0.75, 1.0 / 3}};
+  c.progress.history = {{0, 0.5, 1.25, 0.1, 0.25, std::nan(""), 1.5},
+                        {1, 0.75, 0.5, 0.07, 0.5, 0.75, 1.0 / 3}};
   c.early_stopping = {{"wait", 1}};
   c.observers = {{"x", 2}};
-  c.params = {{"dense/kernel", {2, 3}, {1, 2, 3, 4, 5, 6}}, {"dense/bias", {3}, {-1, 0.5f, 1e-30f}}};
+  c.params = {{"dense/kernel", {2, 3}, {1, 2, 3, 4, 5, 6}},
+              {"dense/bias", {3}, {-1, 0.5f, 1e-30f}}};
   c.optimizer = "adam";
   c.optimizer_iterations = 47;
   c.optimizer_state = {{1, 2, 3, 4, 5, 6}, {0.1f, 0.2f, 0.3f}, {7, 8, 9, 10, 11, 12}, {0, 0, 0}};
@@ -80,13 +82,18 @@ TEST_CASE("A damaged checkpoint is one line naming the file and the byte offset"
     return std::string("no error");
   };
   const std::string where = "run/checkpoints/ckpt-0000000047.ckpt: ";
-  CHECK(error_of("") == where + "byte 0: the file ends after 0 bytes, inside the 20-byte preamble (truncated checkpoint)");
-  CHECK(error_of("MNISTNET" + bytes.substr(8)) == where + "byte 0: not an mnistnet checkpoint (expected the magic \"MNISTCKP\")");
-  CHECK_THAT(error_of(bytes.substr(0, 40)), StartsWith(where + "byte 40: the file ends inside the header"));
+  CHECK(error_of("") == where +
+                            "byte 0: the file ends after 0 bytes, inside the 20-byte preamble "
+                            "(truncated checkpoint)");
+  CHECK(error_of("MNISTNET" + bytes.substr(8)) ==
+        where + "byte 0: not an mnistnet checkpoint (expected the magic \"MNISTCKP\")");
+  CHECK_THAT(error_of(bytes.substr(0, 40)),
+             StartsWith(where + "byte 40: the file ends inside the header"));
   // Truncated anywhere in the sections: the offset where it ends and the section it cut.
   for (const size_t cut : {bytes.size() - 1, bytes.size() - 30, bytes.size() - 60}) {
-    CHECK_THAT(error_of(bytes.substr(0, cut)),
-               StartsWith(where + "byte " + std::to_string(cut) + ": the file ends inside section ") && Contains("truncated"));
+    CHECK_THAT(error_of(bytes.substr(0, cut)), StartsWith(where + "byte " + std::to_string(cut) +
+                                                          ": the file ends inside section ") &&
+                                                   Contains("truncated"));
   }
   // A flipped bit anywhere is caught by a checksum and located to its section's bytes.
   for (size_t at = 8; at < bytes.size(); at += 37) {
@@ -102,17 +109,21 @@ TEST_CASE("A damaged checkpoint is one line naming the file and the byte offset"
   flipped[bytes.size() - 2] ^= 1;
   CHECK_THAT(error_of(flipped), Contains("(best/0): checksum mismatch, the file is corrupt"));
   CHECK_THAT(error_of(bytes + "xyz"), Contains("3 unexpected bytes after the last section"));
-  CHECK_THAT([&] {
-    try {
-      read_checkpoint("/nonexistent/ckpt-0000000001.ckpt");
-    } catch (const CheckpointError& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  }(), Contains("/nonexistent/ckpt-0000000001.ckpt: cannot open the checkpoint (it does not exist)"));
+  CHECK_THAT(
+      [&] {
+        try {
+          read_checkpoint("/nonexistent/ckpt-0000000001.ckpt");
+        } catch (const CheckpointError& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      }(),
+      Contains(
+          "/nonexistent/ckpt-0000000001.ckpt: cannot open the checkpoint (it does not exist)"));
 }
 
-TEST_CASE("An Rng continues its sequence from a saved state and refuses the zero state", "[checkpoint]") {
+TEST_CASE("An Rng continues its sequence from a saved state and refuses the zero state",
+          "[checkpoint]") {
   Rng a(17);
   for (int i = 0; i < 5; ++i) a.next_u64();
   Rng b(99);
@@ -121,12 +132,20 @@ TEST_CASE("An Rng continues its sequence from a saved state and refuses the zero
   CHECK_THROWS_AS(b.set_state({0, 0, 0, 0}), std::invalid_argument);
 }
 
-TEST_CASE("A pipeline restored from the consumer's stream state hands out the same batches with or without prefetch", "[checkpoint]") {
+TEST_CASE(
+    "A pipeline restored from the consumer's stream state hands out the same batches with or "
+    "without prefetch",
+    "[checkpoint]") {
   const Dataset data = synthetic_dataset(53, 2, 2);
   for (const int prefetch : {0, 3}) {
     for (const int64_t buffer : {int64_t{0}, int64_t{10}, int64_t{1000}}) {
       INFO("prefetch " << prefetch << ", shuffle buffer " << buffer);
-      PipelineSpec spec{.shuffle_buffer = buffer, .repeat = true, .batch_size = 7, .drop_remainder = true, .prefetch = prefetch, .seed = 5};
+      PipelineSpec spec{.shuffle_buffer = buffer,
+                        .repeat = true,
+                        .batch_size = 7,
+                        .drop_remainder = true,
+                        .prefetch = prefetch,
+                        .seed = 5};
       Pipeline whole(data, spec);
       std::vector<uint32_t> expected;
       for (int i = 0; i < 30; ++i) {
@@ -140,7 +159,8 @@ TEST_CASE("A pipeline restored from the consumer's stream state hands out the sa
           const Batch b = *first.next();
           got.insert(got.end(), b.indices, b.indices + b.size);
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let the prefetch thread run ahead
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(2));  // let the prefetch thread run ahead
         const IndexStreamState state = first.stream_state();
         CHECK(first.examples_consumed() == split * 7);
         Pipeline second(data, spec, &state);
@@ -193,22 +213,25 @@ TEST_CASE("An optimizer restored from its state continues as if never stopped", 
   }
 }
 
-TEST_CASE("The training.checkpoint and early_stopping and best_model config keys", "[checkpoint][config]") {
+TEST_CASE("The training.checkpoint and early_stopping and best_model config keys",
+          "[checkpoint][config]") {
   Config c = resume_config(1);
   CHECK(c.training.checkpoint.save_freq == 0);
   CHECK(c.training.checkpoint.keep == 2);
   CHECK_FALSE(c.training.early_stopping.enabled);
   CHECK_FALSE(c.training.best_model.enabled);
-  c = resume_config(1, {"training.checkpoint.save_freq=epoch", "training.checkpoint.keep=5",
-                        "training.early_stopping.monitor=val_accuracy", "training.early_stopping.baseline=0.9",
-                        "training.best_model.monitor=accuracy"});
+  c = resume_config(
+      1, {"training.checkpoint.save_freq=epoch", "training.checkpoint.keep=5",
+          "training.early_stopping.monitor=val_accuracy", "training.early_stopping.baseline=0.9",
+          "training.best_model.monitor=accuracy"});
   CHECK(c.training.checkpoint.save_freq == 0);
   CHECK(c.training.checkpoint.keep == 5);
   CHECK(c.training.early_stopping.enabled);
   CHECK(c.training.early_stopping.has_baseline);
   CHECK(c.training.early_stopping.baseline == 0.9);
   CHECK(c.training.best_model.file == "best_model.mnn");
-  CHECK(resume_config(1, {"training.checkpoint.save_freq=100"}).training.checkpoint.save_freq == 100);
+  CHECK(resume_config(1, {"training.checkpoint.save_freq=100"}).training.checkpoint.save_freq ==
+        100);
   auto error_of = [](const std::string& override_) {
     try {
       resume_config(1, {override_});
@@ -217,9 +240,12 @@ TEST_CASE("The training.checkpoint and early_stopping and best_model config keys
     }
     return std::string("no error");
   };
-  CHECK_THAT(error_of("training.checkpoint.save_freq=batch"), Contains("/training/checkpoint/save_freq"));
-  CHECK_THAT(error_of("training.checkpoint.save_freq=0"), Contains("/training/checkpoint/save_freq"));
+  CHECK_THAT(error_of("training.checkpoint.save_freq=batch"),
+             Contains("/training/checkpoint/save_freq"));
+  CHECK_THAT(error_of("training.checkpoint.save_freq=0"),
+             Contains("/training/checkpoint/save_freq"));
   CHECK_THAT(error_of("training.checkpoint.every=3"), Contains("/training/checkpoint/every"));
-  CHECK_THAT(error_of("training.early_stopping.monitor=val_acc"), Contains("/training/early_stopping/monitor"));
+  CHECK_THAT(error_of("training.early_stopping.monitor=val_acc"),
+             Contains("/training/early_stopping/monitor"));
   CHECK_THAT(error_of("training.best_model.file=a/b.mnn"), Contains("/training/best_model/file"));
 }

@@ -22,9 +22,7 @@ EpochResult with_val_loss(int epoch, double val_loss) {
   return r;
 }
 
-Model small_model() {
-  return Model::build(resume_config(1).model, 1);
-}
+Model small_model() { return Model::build(resume_config(1).model, 1); }
 
 void fill_weights(Model& model, float v) {
   for (const ParamRef& p : model.params()) std::fill(p.value, p.value + p.size(), v);
@@ -37,7 +35,8 @@ const Dataset& train_set() {
 
 }  // namespace
 
-TEST_CASE("EarlyStopping stops when patience runs out and restores the best epoch's weights", "[early_stopping]") {
+TEST_CASE("EarlyStopping stops when patience runs out and restores the best epoch's weights",
+          "[early_stopping]") {
   EarlyStoppingSpec spec;
   spec.enabled = true;
   spec.patience = 2;
@@ -48,7 +47,8 @@ TEST_CASE("EarlyStopping stops when patience runs out and restores the best epoc
   int stopped = -1;
   for (int epoch = 0; epoch < 5; ++epoch) {
     fill_weights(model, static_cast<float>(epoch));
-    if (early.on_epoch_end(epoch, with_val_loss(epoch, losses[static_cast<size_t>(epoch)]), model)) {
+    if (early.on_epoch_end(epoch, with_val_loss(epoch, losses[static_cast<size_t>(epoch)]),
+                           model)) {
       stopped = epoch;
       break;
     }
@@ -60,7 +60,8 @@ TEST_CASE("EarlyStopping stops when patience runs out and restores the best epoc
   for (const ParamRef& p : model.params()) CHECK(p.value[0] == 1.0f);
 }
 
-TEST_CASE("EarlyStopping honours min_delta and mode and baseline and start_from_epoch", "[early_stopping]") {
+TEST_CASE("EarlyStopping honours min_delta and mode and baseline and start_from_epoch",
+          "[early_stopping]") {
   auto stop_epoch = [](EarlyStoppingSpec spec, const std::vector<double>& values) {
     spec.enabled = true;
     EarlyStopping early(spec);
@@ -95,7 +96,9 @@ TEST_CASE("EarlyStopping honours min_delta and mode and baseline and start_from_
   CHECK(stop_epoch(late, {1.0, 2.0, 3.0, 4.0}) == 3);
 }
 
-TEST_CASE("fit stops early at the right epoch with the best weights and the state survives a resume", "[early_stopping]") {
+TEST_CASE(
+    "fit stops early at the right epoch with the best weights and the state survives a resume",
+    "[early_stopping]") {
   // A min_delta nothing can beat: epoch 0 is the best, epoch 1 exhausts patience 0.
   const std::vector<std::string> stopping{"training.epochs=5", "training.early_stopping.patience=0",
                                           "training.early_stopping.min_delta=100",
@@ -103,7 +106,8 @@ TEST_CASE("fit stops early at the right epoch with the best weights and the stat
   const Config c = resume_config(3, stopping);
   TempDir dir;
   Model model = Model::build(c.model, Rng::derive(c.seed, 1));
-  const FitResult r = fit(model, train_set(), synthetic_dataset(40, 8, 8), c, {}, {.run_dir = dir.path, .run_name = "t"});
+  const FitResult r = fit(model, train_set(), synthetic_dataset(40, 8, 8), c, {},
+                          {.run_dir = dir.path, .run_name = "t"});
   CHECK(r.stopped_epoch == 1);
   CHECK(r.history.size() == 2);
   CHECK(r.restored_best_weights);
@@ -118,18 +122,23 @@ TEST_CASE("fit stops early at the right epoch with the best weights and the stat
   {
     Model m = Model::build(c.model, Rng::derive(c.seed, 1));
     StopAtStep stop(11);
-    REQUIRE(fit(m, train_set(), synthetic_dataset(40, 8, 8), c, {&stop}, {.run_dir = dir2.path, .run_name = "t", .stop_request = &stop.flag})
+    REQUIRE(fit(m, train_set(), synthetic_dataset(40, 8, 8), c, {&stop},
+                {.run_dir = dir2.path, .run_name = "t", .stop_request = &stop.flag})
                 .interrupted_by != 0);
   }
   const Checkpoint ck = read_checkpoint(list_checkpoints(dir2.path).back());
   CHECK(ck.best_weights.size() == model.params().size());
   Model resumed = Model::build(c.model, 77);
-  const FitResult r2 = fit(resumed, train_set(), synthetic_dataset(40, 8, 8), c, {}, {.run_dir = dir2.path, .run_name = "t", .resume = &ck});
+  const FitResult r2 = fit(resumed, train_set(), synthetic_dataset(40, 8, 8), c, {},
+                           {.run_dir = dir2.path, .run_name = "t", .resume = &ck});
   CHECK(r2.stopped_epoch == 1);
   CHECK(weights_of(resumed) == weights_of(model));
 }
 
-TEST_CASE("A non-finite loss names the step and learning rate and layer and keeps the last good checkpoint", "[early_stopping][divergence]") {
+TEST_CASE(
+    "A non-finite loss names the step and learning rate and layer and keeps the last good "
+    "checkpoint",
+    "[early_stopping][divergence]") {
   const Config c = parse_config(nlohmann::json::parse(R"({
     "seed": 1, "data": {"shuffle_buffer": 0, "prefetch": 0},
     "model": {"input_shape": [8, 8, 1], "layers": [
@@ -144,13 +153,15 @@ TEST_CASE("A non-finite loss names the step and learning rate and layer and keep
     if (p.name == "dense/kernel") std::fill(p.value, p.value + p.size(), 1e38f);
   std::string message;
   try {
-    fit(model, train_set(), synthetic_dataset(40, 8, 8), c, {}, {.run_dir = dir.path, .run_name = "div"});
+    fit(model, train_set(), synthetic_dataset(40, 8, 8), c, {},
+        {.run_dir = dir.path, .run_name = "div"});
   } catch (const DivergenceError& e) {
     message = e.what();
   }
   CHECK_THAT(message, Contains("at epoch 1, step 1 (learning rate 0.5)"));
   CHECK_THAT(message, Contains("layer 2 \"dense\" (Dense): its output is not finite"));
-  CHECK_THAT(message, Contains("the last good checkpoint is " + (dir.path / "checkpoints" / "ckpt-0000000000.ckpt").string()));
+  CHECK_THAT(message, Contains("the last good checkpoint is " +
+                               (dir.path / "checkpoints" / "ckpt-0000000000.ckpt").string()));
   CHECK(list_checkpoints(dir.path).size() == 1);
   CHECK_NOTHROW(read_checkpoint(list_checkpoints(dir.path).back()));
 
@@ -160,32 +171,42 @@ TEST_CASE("A non-finite loss names the step and learning rate and layer and keep
     if (p.name == "dense_1/bias") p.value[3] = std::nanf("");
   TempDir dir2;
   try {
-    fit(broken, train_set(), synthetic_dataset(40, 8, 8), c, {}, {.run_dir = dir2.path, .run_name = "div"});
+    fit(broken, train_set(), synthetic_dataset(40, 8, 8), c, {},
+        {.run_dir = dir2.path, .run_name = "div"});
     FAIL("no divergence");
   } catch (const DivergenceError& e) {
-    CHECK_THAT(std::string(e.what()), Contains("layer 3 \"dense_1\" (Dense): its bias holds non-finite values"));
+    CHECK_THAT(std::string(e.what()),
+               Contains("layer 3 \"dense_1\" (Dense): its bias holds non-finite values"));
   }
 }
 
-TEST_CASE("The CLI exits 3 on divergence and best_model.mnn holds the epoch early stopping restores", "[early_stopping][cli]") {
+TEST_CASE(
+    "The CLI exits 3 on divergence and best_model.mnn holds the epoch early stopping restores",
+    "[early_stopping][cli]") {
   TempDir dir;
   const auto data = dir.path / "data";
   write_synthetic_dataset(data, 400, 100, true, 8, 8);
   nlohmann::json doc = resume_config_json(4);
   doc["training"]["epochs"] = 6;
-  doc["training"]["early_stopping"] = {{"monitor", "val_loss"}, {"patience", 1}, {"restore_best_weights", true}};
+  doc["training"]["early_stopping"] = {
+      {"monitor", "val_loss"}, {"patience", 1}, {"restore_best_weights", true}};
   doc["training"]["best_model"] = {{"monitor", "val_loss"}};
   const std::string config = write_text(dir.path, "es.json", doc.dump());
   const auto run = dir.path / "run";
-  CliResult r = run_cli("train --config '" + config + "' --data '" + data.string() + "' --run-dir '" + run.string() + "'", dir.path);
+  CliResult r = run_cli("train --config '" + config + "' --data '" + data.string() +
+                            "' --run-dir '" + run.string() + "'",
+                        dir.path);
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(slurp(run / "best_model.mnn") == slurp(run / "model.mnn"));
 
   doc["training"]["optimizer"] = {{"type", "sgd"}, {"learning_rate", 1e30}};
   const std::string wild = write_text(dir.path, "wild.json", doc.dump());
-  r = run_cli("train --config '" + wild + "' --data '" + data.string() + "' --run-dir '" + (dir.path / "wild").string() + "' --quiet", dir.path);
+  r = run_cli("train --config '" + wild + "' --data '" + data.string() + "' --run-dir '" +
+                  (dir.path / "wild").string() + "' --quiet",
+              dir.path);
   CHECK(r.exit_code == 3);
-  CHECK_THAT(r.err, Contains("training diverged: ") && Contains("learning rate 1e+30") && Contains("layer "));
+  CHECK_THAT(r.err, Contains("training diverged: ") && Contains("learning rate 1e+30") &&
+                        Contains("layer "));
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 }

@@ -26,13 +26,15 @@ const Dataset& validation_set() {
 
 Outcome uninterrupted(const Config& c, const std::filesystem::path& run_dir) {
   Model model = Model::build(c.model, Rng::derive(c.seed, 1));
-  const FitResult r = fit(model, train_set(), validation_set(), c, {}, {.run_dir = run_dir, .run_name = "t"});
+  const FitResult r =
+      fit(model, train_set(), validation_set(), c, {}, {.run_dir = run_dir, .run_name = "t"});
   return {weights_of(model), r.history};
 }
 
 // Stops after global step `stop_at`, then resumes in a fresh model from the newest checkpoint
 // (as a new process would).
-Outcome interrupted_then_resumed(const Config& c, const std::filesystem::path& run_dir, int64_t stop_at) {
+Outcome interrupted_then_resumed(const Config& c, const std::filesystem::path& run_dir,
+                                 int64_t stop_at) {
   {
     Model model = Model::build(c.model, Rng::derive(c.seed, 1));
     StopAtStep stop(stop_at);
@@ -42,15 +44,19 @@ Outcome interrupted_then_resumed(const Config& c, const std::filesystem::path& r
   }
   const Checkpoint checkpoint = read_checkpoint(list_checkpoints(run_dir).back());
   CHECK(checkpoint.progress.global_step == stop_at);
-  Model model = Model::build(c.model, Rng::derive(c.seed + 1000, 1));  // other initial weights: all must come from the checkpoint
-  const FitResult r = fit(model, train_set(), validation_set(), c, {}, {.run_dir = run_dir, .run_name = "t", .resume = &checkpoint});
+  Model model = Model::build(
+      c.model,
+      Rng::derive(c.seed + 1000, 1));  // other initial weights: all must come from the checkpoint
+  const FitResult r = fit(model, train_set(), validation_set(), c, {},
+                          {.run_dir = run_dir, .run_name = "t", .resume = &checkpoint});
   CHECK(r.interrupted_by == 0);
   return {weights_of(model), r.history};
 }
 
 }  // namespace
 
-TEST_CASE("A run stopped at any step and resumed ends bit-identical to an uninterrupted one", "[resume]") {
+TEST_CASE("A run stopped at any step and resumed ends bit-identical to an uninterrupted one",
+          "[resume]") {
   for (const uint64_t seed : {1u, 7u, 42u}) {
     const Config c = resume_config(seed, {"training.checkpoint.save_freq=4"});
     TempDir reference_dir;
@@ -82,7 +88,8 @@ TEST_CASE("Resuming at an epoch boundary and at the very last step is exact too"
 }
 
 TEST_CASE("Checkpoints are kept to the configured number", "[resume]") {
-  const Config c = resume_config(3, {"training.checkpoint.save_freq=3", "training.checkpoint.keep=2"});
+  const Config c =
+      resume_config(3, {"training.checkpoint.save_freq=3", "training.checkpoint.keep=2"});
   TempDir dir;
   uninterrupted(c, dir.path);
   const auto files = list_checkpoints(dir.path);

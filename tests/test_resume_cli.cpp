@@ -36,8 +36,10 @@ int64_t newest_step(const std::filesystem::path& run_dir) {
 }
 
 // Starts the binary with `args` (no shell), output into scratch/<tag>.{out,err}.
-pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& scratch, const std::string& tag) {
-  const std::string out = (scratch / (tag + ".out")).string(), err = (scratch / (tag + ".err")).string();
+pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& scratch,
+            const std::string& tag) {
+  const std::string out = (scratch / (tag + ".out")).string(),
+                    err = (scratch / (tag + ".err")).string();
   std::vector<std::string> argv_strings{MNISTNET_BINARY};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -73,22 +75,26 @@ struct Fixture {
     config = write_text(dir.path, "resume.json", doc.dump(2));
   }
   std::vector<std::string> train_args(const std::filesystem::path& run) const {
-    return {"train", "--config", config, "--data", data.string(), "--run-dir", run.string(), "--quiet"};
+    return {"train",       "--config",  config,       "--data",
+            data.string(), "--run-dir", run.string(), "--quiet"};
   }
   CliResult cli(const std::string& args) { return run_cli(args, dir.path); }
   CliResult resume(const std::filesystem::path& run, const std::string& extra = "") {
-    return cli("train --resume '" + run.string() + "' --data '" + data.string() + "' --quiet " + extra);
+    return cli("train --resume '" + run.string() + "' --data '" + data.string() + "' --quiet " +
+               extra);
   }
 };
 
 // Starts a training run, waits until its checkpoints reach `step`, then sends `signal` a
 // random few hundred microseconds later (mid-step, mid-checkpoint write or between).
-int interrupt_at(Fixture& f, const std::filesystem::path& run, int64_t step, int signal, Rng& rng, int signals = 1) {
+int interrupt_at(Fixture& f, const std::filesystem::path& run, int64_t step, int signal, Rng& rng,
+                 int signals = 1) {
   const pid_t pid = spawn(f.train_args(run), f.dir.path, "interrupted");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (newest_step(run) < step && std::chrono::steady_clock::now() < deadline) {
     int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (::waitpid(pid, &status, WNOHANG) == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   std::this_thread::sleep_for(std::chrono::microseconds(rng.below(800)));
@@ -107,7 +113,8 @@ Reference reference_run(Fixture& f) {
   return {without_seconds(slurp(run / "metrics.csv")), slurp(run / "model.mnn")};
 }
 
-void check_resume_matches(Fixture& f, const std::filesystem::path& run, const Reference& reference) {
+void check_resume_matches(Fixture& f, const std::filesystem::path& run,
+                          const Reference& reference) {
   const CliResult r = f.resume(run);
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
@@ -119,7 +126,9 @@ constexpr int64_t kSteps = 3 * (400 / 16);
 
 }  // namespace
 
-TEST_CASE("SIGKILL at a random step then --resume gives a bit-identical model and the same CSV rows", "[resume][cli]") {
+TEST_CASE(
+    "SIGKILL at a random step then --resume gives a bit-identical model and the same CSV rows",
+    "[resume][cli]") {
   Fixture f;
   const Reference reference = reference_run(f);
   for (const uint64_t seed : {1u, 2u, 3u, 4u}) {
@@ -135,7 +144,8 @@ TEST_CASE("SIGKILL at a random step then --resume gives a bit-identical model an
   }
 }
 
-TEST_CASE("SIGINT finishes the step and checkpoints and exits 130 and the resume is exact", "[resume][cli]") {
+TEST_CASE("SIGINT finishes the step and checkpoints and exits 130 and the resume is exact",
+          "[resume][cli]") {
   Fixture f;
   const Reference reference = reference_run(f);
   for (const uint64_t seed : {5u, 6u, 7u}) {
@@ -145,12 +155,14 @@ TEST_CASE("SIGINT finishes the step and checkpoints and exits 130 and the resume
     const auto run = f.dir.path / ("interrupted" + std::to_string(seed));
     REQUIRE(interrupt_at(f, run, step, SIGINT, rng) == 130);
     const std::string err = slurp(f.dir.path / "interrupted.err");
-    CHECK_THAT(err, Contains("interrupted by SIGINT") && Contains("Resume with: mnistnet train --resume " + run.string()));
+    CHECK_THAT(err, Contains("interrupted by SIGINT") &&
+                        Contains("Resume with: mnistnet train --resume " + run.string()));
     check_resume_matches(f, run, reference);
   }
 }
 
-TEST_CASE("SIGTERM exits 143 and a second signal exits at once leaving loadable checkpoints", "[resume][cli]") {
+TEST_CASE("SIGTERM exits 143 and a second signal exits at once leaving loadable checkpoints",
+          "[resume][cli]") {
   Fixture f;
   const Reference reference = reference_run(f);
   Rng rng(9);
@@ -165,7 +177,8 @@ TEST_CASE("SIGTERM exits 143 and a second signal exits at once leaving loadable 
   check_resume_matches(f, twice, reference);
 }
 
-TEST_CASE("Resume errors for a damaged checkpoint or a different config and what --force accepts", "[resume][cli]") {
+TEST_CASE("Resume errors for a damaged checkpoint or a different config and what --force accepts",
+          "[resume][cli]") {
   Fixture f({"training.epochs=1"});
   const auto run = f.dir.path / "run";
   REQUIRE(wait_for(spawn(f.train_args(run), f.dir.path, "first")) == 0);
@@ -186,18 +199,20 @@ TEST_CASE("Resume errors for a damaged checkpoint or a different config and what
     write_text(newest.parent_path(), newest.filename().string(), bytes.substr(0, bytes.size() / 2));
     const CliResult r = f.resume(run);
     CHECK(r.exit_code == 2);
-    CHECK_THAT(r.err, Contains(newest.string() + ": byte " + std::to_string(bytes.size() / 2) + ": the file ends inside"));
+    CHECK_THAT(r.err, Contains(newest.string() + ": byte " + std::to_string(bytes.size() / 2) +
+                               ": the file ends inside"));
   }
   SECTION("a different config is refused, --force accepts it and continues") {
-    const std::string longer = write_text(f.dir.path, "longer.json",
-                                          [&] {
-                                            nlohmann::json doc = nlohmann::json::parse(slurp(f.config));
-                                            doc["training"]["epochs"] = 2;
-                                            return doc.dump();
-                                          }());
+    const std::string longer = write_text(f.dir.path, "longer.json", [&] {
+      nlohmann::json doc = nlohmann::json::parse(slurp(f.config));
+      doc["training"]["epochs"] = 2;
+      return doc.dump();
+    }());
     CliResult r = f.resume(run, "--config '" + longer + "'");
     CHECK(r.exit_code == 2);
-    CHECK_THAT(r.err, Contains("/training/epochs: the run was trained with 1, the given config has 2") && Contains("--force"));
+    CHECK_THAT(r.err,
+               Contains("/training/epochs: the run was trained with 1, the given config has 2") &&
+                   Contains("--force"));
     r = f.resume(run, "--set training.epochs=2");
     CHECK(r.exit_code == 2);
     r = f.resume(run, "--set training.epochs=2 --force");
@@ -219,8 +234,9 @@ TEST_CASE("Resume errors for a damaged checkpoint or a different config and what
   }
   SECTION("--weights starts a new run from trained weights; with --resume it is an error") {
     const auto second = f.dir.path / "second";
-    CliResult r = f.cli("train --config '" + f.config + "' --data '" + f.data.string() + "' --run-dir '" + second.string() +
-                        "' --quiet --weights '" + (run / "model.mnn").string() + "'");
+    CliResult r =
+        f.cli("train --config '" + f.config + "' --data '" + f.data.string() + "' --run-dir '" +
+              second.string() + "' --quiet --weights '" + (run / "model.mnn").string() + "'");
     INFO(r.err);
     CHECK(r.exit_code == 0);
     CHECK(slurp(second / "model.mnn") != slurp(run / "model.mnn"));  // trained one more epoch

@@ -83,13 +83,13 @@ struct TrainingSpec {
   int epochs = 10;
   int batch_size = 128;
   int64_t steps_per_epoch = 0;          // 0 = training examples // batch_size
+  CheckpointSpec checkpoint;
+  EarlyStoppingSpec early_stopping;
+  BestModelSpec best_model;
   std::string loss = "sparse_categorical_crossentropy";
   OptimizerSpec optimizer;
   ScheduleSpec lr_schedule;
   int threads = 0;                      // OpenBLAS threads; 0 = all cores
-  CheckpointSpec checkpoint;
-  EarlyStoppingSpec early_stopping;
-  BestModelSpec best_model;
 };
 
 struct OutputSpec {

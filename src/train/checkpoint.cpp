@@ -58,10 +58,13 @@ uint64_t parse_hex64(const nlohmann::json& j) {
   return std::stoull(text, nullptr, 16);
 }
 
-nlohmann::json rng_json(const Rng::State& s) { return {hex64(s[0]), hex64(s[1]), hex64(s[2]), hex64(s[3])}; }
+nlohmann::json rng_json(const Rng::State& s) {
+  return {hex64(s[0]), hex64(s[1]), hex64(s[2]), hex64(s[3])};
+}
 
 Rng::State rng_from(const nlohmann::json& j) {
-  if (!j.is_array() || j.size() != 4) throw std::invalid_argument("a generator state is 4 hex numbers");
+  if (!j.is_array() || j.size() != 4)
+    throw std::invalid_argument("a generator state is 4 hex numbers");
   return {parse_hex64(j[0]), parse_hex64(j[1]), parse_hex64(j[2]), parse_hex64(j[3])};
 }
 
@@ -80,7 +83,8 @@ nlohmann::json history_json(const std::vector<EpochResult>& history) {
 std::vector<EpochResult> history_from(const nlohmann::json& rows) {
   std::vector<EpochResult> history;
   for (const auto& row : rows) {
-    if (!row.is_array() || row.size() != 7) throw std::invalid_argument("a history row has 7 numbers");
+    if (!row.is_array() || row.size() != 7)
+      throw std::invalid_argument("a history row has 7 numbers");
     EpochResult r;
     r.epoch = row[0].get<int>();
     r.accuracy = get_double(row[1]);
@@ -100,12 +104,14 @@ struct SectionWriter {
   std::string bytes;
 
   void add(const std::string& name, const void* data, size_t n, const nlohmann::json& extra = {}) {
-    nlohmann::json entry = {{"name", name}, {"bytes", n}, {"crc32", crc_of(static_cast<const char*>(data), n)}};
+    nlohmann::json entry = {
+        {"name", name}, {"bytes", n}, {"crc32", crc_of(static_cast<const char*>(data), n)}};
     if (extra.is_object()) entry.update(extra);
     table.push_back(std::move(entry));
     bytes.append(static_cast<const char*>(data), n);
   }
-  void add_floats(const std::string& name, const std::vector<float>& v, const nlohmann::json& extra = {}) {
+  void add_floats(const std::string& name, const std::vector<float>& v,
+                  const nlohmann::json& extra = {}) {
     add(name, v.data(), v.size() * sizeof(float), extra);
   }
 };
@@ -114,11 +120,14 @@ struct SectionWriter {
 
 std::string encode_checkpoint(const Checkpoint& c) {
   SectionWriter sections;
-  for (const NamedTensor& p : c.params) sections.add_floats("param/" + p.name, p.values, {{"shape", p.shape}});
+  for (const NamedTensor& p : c.params)
+    sections.add_floats("param/" + p.name, p.values, {{"shape", p.shape}});
   for (size_t i = 0; i < c.optimizer_state.size(); ++i)
     sections.add_floats("optimizer/" + std::to_string(i), c.optimizer_state[i]);
-  sections.add("data/shuffle_buffer", c.data_stream.buffer.data(), c.data_stream.buffer.size() * sizeof(uint32_t));
-  for (size_t i = 0; i < c.best_weights.size(); ++i) sections.add_floats("best/" + std::to_string(i), c.best_weights[i]);
+  sections.add("data/shuffle_buffer", c.data_stream.buffer.data(),
+               c.data_stream.buffer.size() * sizeof(uint32_t));
+  for (size_t i = 0; i < c.best_weights.size(); ++i)
+    sections.add_floats("best/" + std::to_string(i), c.best_weights[i]);
 
   const TrainingProgress& p = c.progress;
   nlohmann::json rngs = nlohmann::json::array();
@@ -166,24 +175,27 @@ Checkpoint decode_checkpoint(std::string_view bytes, const std::string& source) 
     return CheckpointError(where + "byte " + std::to_string(byte) + ": " + what);
   };
   if (bytes.size() < kFixedHeader) {
-    throw fail(bytes.size(), "the file ends after " + std::to_string(bytes.size()) + " bytes, inside the " +
-                                 std::to_string(kFixedHeader) + "-byte preamble (truncated checkpoint)");
+    throw fail(bytes.size(), "the file ends after " + std::to_string(bytes.size()) +
+                                 " bytes, inside the " + std::to_string(kFixedHeader) +
+                                 "-byte preamble (truncated checkpoint)");
   }
   if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
     throw fail(0, "not an mnistnet checkpoint (expected the magic \"MNISTCKP\")");
   if (const uint32_t version = get_u32(bytes, 8); version != kVersion) {
-    throw fail(8, "checkpoint format version " + std::to_string(version) + ", this mnistnet reads version " +
-                      std::to_string(kVersion));
+    throw fail(8, "checkpoint format version " + std::to_string(version) +
+                      ", this mnistnet reads version " + std::to_string(kVersion));
   }
   const size_t header_length = get_u32(bytes, 12);
   if (header_length > bytes.size() - kFixedHeader) {
     throw fail(bytes.size(), "the file ends inside the header, which runs to byte " +
-                                 std::to_string(kFixedHeader + header_length) + " (truncated checkpoint)");
+                                 std::to_string(kFixedHeader + header_length) +
+                                 " (truncated checkpoint)");
   }
   const std::string_view header_text = bytes.substr(kFixedHeader, header_length);
   if (crc_of(header_text.data(), header_text.size()) != get_u32(bytes, 16)) {
     throw CheckpointError(where + "bytes " + std::to_string(kFixedHeader) + ".." +
-                          std::to_string(kFixedHeader + header_length) + " (header): checksum mismatch, the file is corrupt");
+                          std::to_string(kFixedHeader + header_length) +
+                          " (header): checksum mismatch, the file is corrupt");
   }
   const nlohmann::json header = nlohmann::json::parse(header_text, nullptr, false);
   if (header.is_discarded() || !header.is_object())
@@ -203,22 +215,25 @@ Checkpoint decode_checkpoint(std::string_view bytes, const std::string& source) 
       const std::string name = s.at("name").get<std::string>();
       const auto size = s.at("bytes").get<uint64_t>();
       if (size > bytes.size() - offset) {
-        throw fail(bytes.size(), "the file ends inside section " + name + ", which runs from byte " +
-                                     std::to_string(offset) + " to " + std::to_string(offset + size) +
-                                     " (truncated checkpoint)");
+        throw fail(bytes.size(), "the file ends inside section " + name +
+                                     ", which runs from byte " + std::to_string(offset) + " to " +
+                                     std::to_string(offset + size) + " (truncated checkpoint)");
       }
       if (crc_of(bytes.data() + offset, size) != s.at("crc32").get<uint32_t>()) {
-        throw CheckpointError(where + "bytes " + std::to_string(offset) + ".." + std::to_string(offset + size) +
-                              " (" + name + "): checksum mismatch, the file is corrupt");
+        throw CheckpointError(where + "bytes " + std::to_string(offset) + ".." +
+                              std::to_string(offset + size) + " (" + name +
+                              "): checksum mismatch, the file is corrupt");
       }
       ranges.push_back({name, offset, size});
       offset += size;
     }
     if (offset != bytes.size())
-      throw fail(offset, std::to_string(bytes.size() - offset) + " unexpected bytes after the last section");
+      throw fail(offset, std::to_string(bytes.size() - offset) +
+                             " unexpected bytes after the last section");
 
     auto floats = [&](const Range& r) {
-      if (r.size % sizeof(float) != 0) throw fail(r.offset, "section " + r.name + " is not a whole number of floats");
+      if (r.size % sizeof(float) != 0)
+        throw fail(r.offset, "section " + r.name + " is not a whole number of floats");
       std::vector<float> v(r.size / sizeof(float));
       if (!v.empty()) std::memcpy(v.data(), bytes.data() + r.offset, r.size);
       return v;
@@ -229,14 +244,16 @@ Checkpoint decode_checkpoint(std::string_view bytes, const std::string& source) 
       if (r.name.starts_with("param/")) {
         NamedTensor t{r.name.substr(6), table[i].at("shape").get<Shape>(), floats(r)};
         if (static_cast<int64_t>(t.values.size()) != element_count(t.shape))
-          throw fail(r.offset, "section " + r.name + " holds " + std::to_string(t.values.size()) + " floats for shape " + shape_string(t.shape));
+          throw fail(r.offset, "section " + r.name + " holds " + std::to_string(t.values.size()) +
+                                   " floats for shape " + shape_string(t.shape));
         c.params.push_back(std::move(t));
       } else if (r.name.starts_with("optimizer/")) {
         c.optimizer_state.push_back(floats(r));
       } else if (r.name.starts_with("best/")) {
         c.best_weights.push_back(floats(r));
       } else if (r.name == "data/shuffle_buffer") {
-        if (r.size % sizeof(uint32_t) != 0) throw fail(r.offset, "the shuffle buffer is not a whole number of indices");
+        if (r.size % sizeof(uint32_t) != 0)
+          throw fail(r.offset, "the shuffle buffer is not a whole number of indices");
         c.data_stream.buffer.resize(r.size / sizeof(uint32_t));
         if (r.size > 0) std::memcpy(c.data_stream.buffer.data(), bytes.data() + r.offset, r.size);
       } else {
@@ -257,7 +274,8 @@ Checkpoint decode_checkpoint(std::string_view bytes, const std::string& source) 
     c.progress.seconds = get_double(p.at("seconds"));
     c.progress.stopped = p.at("stopped").get<bool>();
     c.progress.history = history_from(p.at("history"));
-    if (c.progress.epoch < 0 || c.progress.step < 0 || c.progress.global_step < 0 || c.progress.seen < 0)
+    if (c.progress.epoch < 0 || c.progress.step < 0 || c.progress.global_step < 0 ||
+        c.progress.seen < 0)
       throw std::invalid_argument("negative progress counters");
     c.early_stopping = header.at("early_stopping");
     c.observers = header.at("observers");
@@ -280,7 +298,8 @@ Checkpoint decode_checkpoint(std::string_view bytes, const std::string& source) 
 void write_checkpoint(const std::filesystem::path& path, const Checkpoint& checkpoint) {
   write_file_atomically(path, encode_checkpoint(checkpoint));  // temp file, fsync, rename
   // The rename is durable only once the directory entry is: sync the directory too.
-  const int fd = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int fd = ::open(path.parent_path().empty() ? "." : path.parent_path().c_str(),
+                        O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0) {
     ::fsync(fd);
     ::close(fd);
@@ -298,7 +317,9 @@ Checkpoint read_checkpoint(const std::filesystem::path& path) {
   return decode_checkpoint(buffer.str(), path.string());
 }
 
-std::filesystem::path checkpoint_dir(const std::filesystem::path& run_dir) { return run_dir / "checkpoints"; }
+std::filesystem::path checkpoint_dir(const std::filesystem::path& run_dir) {
+  return run_dir / "checkpoints";
+}
 
 std::filesystem::path checkpoint_path(const std::filesystem::path& run_dir, int64_t global_step) {
   char name[40];
@@ -323,11 +344,13 @@ std::vector<std::filesystem::path> list_checkpoints(const std::filesystem::path&
 void prune_checkpoints(const std::filesystem::path& run_dir, int keep) {
   const std::vector<std::filesystem::path> all = list_checkpoints(run_dir);
   std::error_code ec;
-  for (size_t i = 0; i + static_cast<size_t>(keep) < all.size(); ++i) std::filesystem::remove(all[i], ec);
+  for (size_t i = 0; i + static_cast<size_t>(keep) < all.size(); ++i)
+    std::filesystem::remove(all[i], ec);
   // A crash (or a second Ctrl-C) during a write leaves "<name>.tmp.<pid>" behind.
   for (const auto& entry : std::filesystem::directory_iterator(checkpoint_dir(run_dir), ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.starts_with("ckpt-") && name.find(".ckpt.tmp.") != std::string::npos) std::filesystem::remove(entry.path(), ec);
+    if (name.starts_with("ckpt-") && name.find(".ckpt.tmp.") != std::string::npos)
+      std::filesystem::remove(entry.path(), ec);
   }
 }
 

@@ -45,25 +45,25 @@ struct NamedTensor {
 
 // Where the training loop stands.
 struct TrainingProgress {
-  int epoch = 0;             // the epoch in progress, 0-based (== epochs once training is over)
-  int64_t step = 0;          // steps of that epoch already done
-  int64_t global_step = 0;   // optimizer steps done over the whole run
-  double lr = 0.0;           // the learning rate of that epoch (the schedule's position)
-  double loss_sum = 0.0;     // that epoch so far: loss summed over its examples,
-  int64_t correct = 0;       //   correct predictions,
-  int64_t seen = 0;          //   examples,
-  double seconds = 0.0;      //   training seconds
-  bool stopped = false;      // early stopping ended the run
+  int epoch = 0;            // the epoch in progress, 0-based (== epochs once training is over)
+  int64_t step = 0;         // steps of that epoch already done
+  int64_t global_step = 0;  // optimizer steps done over the whole run
+  double lr = 0.0;          // the learning rate of that epoch (the schedule's position)
+  double loss_sum = 0.0;    // that epoch so far: loss summed over its examples,
+  int64_t correct = 0;      //   correct predictions,
+  int64_t seen = 0;         //   examples,
+  double seconds = 0.0;     //   training seconds
+  bool stopped = false;     // early stopping ended the run
   std::vector<EpochResult> history;  // the finished epochs' CSV rows
 };
 
 struct Checkpoint {
-  std::string source;             // the file it was read from (not stored), for messages
-  std::string config_name;        // the run's name (the config file's stem)
-  nlohmann::json config;          // the run's resolved config
+  std::string source;       // the file it was read from (not stored), for messages
+  std::string config_name;  // the run's name (the config file's stem)
+  nlohmann::json config;    // the run's resolved config
   TrainingProgress progress;
-  nlohmann::json early_stopping;  // EarlyStopping::state()
-  nlohmann::json observers;       // TrainingObserver::save_state of every observer
+  nlohmann::json early_stopping;    // EarlyStopping::state()
+  nlohmann::json observers;         // TrainingObserver::save_state of every observer
   std::vector<NamedTensor> params;  // Model::params(): weights and batch-norm statistics
   std::string optimizer;            // "adam" or "sgd"
   int64_t optimizer_iterations = 0;

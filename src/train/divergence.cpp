@@ -12,7 +12,8 @@ bool all_finite(const float* v, int64_t n) {
 }
 
 std::string describe_layer(const std::vector<SummaryRow>& rows, size_t index) {
-  return "layer " + std::to_string(index + 1) + " \"" + rows[index].name + "\" (" + rows[index].type + ")";
+  return "layer " + std::to_string(index + 1) + " \"" + rows[index].name + "\" (" +
+         rows[index].type + ")";
 }
 
 // The config layer a parameter ("dense_1/kernel") belongs to.
@@ -31,7 +32,8 @@ std::string non_finite_parameter(Model& model) {
     const std::vector<SummaryRow> rows = model.summary_rows();
     const std::string leaf = p.name.substr(p.name.find('/') + 1);
     const bool bad_grad = p.grad && !all_finite(p.grad, p.size());
-    return describe_layer(rows, layer_of(rows, p.name)) + ": its " + leaf + " holds non-finite values" +
+    return describe_layer(rows, layer_of(rows, p.name)) + ": its " + leaf +
+           " holds non-finite values" +
            (bad_grad ? ", after a non-finite gradient in the previous step" : "");
   }
   return "";
@@ -47,7 +49,8 @@ std::string locate_non_finite(Model& model, const Batch& batch) {
   for (size_t k = 0; k < spec.layers.size(); ++k) {
     ModelSpec prefix = spec;
     prefix.layers.resize(k + 1);
-    prefix.layers.push_back(LayerSpec{"Flatten", {{"type", "Flatten"}}, "/model/layers/" + std::to_string(k + 1)});
+    prefix.layers.push_back(
+        LayerSpec{"Flatten", {{"type", "Flatten"}}, "/model/layers/" + std::to_string(k + 1)});
     try {
       Model probe = Model::build(prefix, 0);
       std::vector<ParamRef> to = probe.params();

@@ -11,7 +11,9 @@ namespace {
 
 // Doubles as their bits: JSON has no infinity, and the best value starts at +-inf.
 std::string double_bits(double v) { return std::to_string(std::bit_cast<uint64_t>(v)); }
-double from_bits(const nlohmann::json& j) { return std::bit_cast<double>(std::stoull(j.get<std::string>())); }
+double from_bits(const nlohmann::json& j) {
+  return std::bit_cast<double>(std::stoull(j.get<std::string>()));
+}
 
 }  // namespace
 
@@ -32,7 +34,8 @@ bool MetricMonitor::improves(double current, double reference) const {
 }
 
 double MetricMonitor::worst() const {
-  return maximise_ ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+  return maximise_ ? -std::numeric_limits<double>::infinity()
+                   : std::numeric_limits<double>::infinity();
 }
 
 std::vector<std::vector<float>> copy_model_weights(Model& model) {
@@ -44,12 +47,15 @@ std::vector<std::vector<float>> copy_model_weights(Model& model) {
 void set_model_weights(Model& model, const std::vector<std::vector<float>>& weights) {
   std::vector<ParamRef> params = model.params();
   if (weights.size() != params.size())
-    throw std::invalid_argument(std::to_string(weights.size()) + " weight tensors for " + std::to_string(params.size()) + " parameters");
+    throw std::invalid_argument(std::to_string(weights.size()) + " weight tensors for " +
+                                std::to_string(params.size()) + " parameters");
   for (size_t i = 0; i < params.size(); ++i) {
     if (static_cast<int64_t>(weights[i].size()) != params[i].size())
-      throw std::invalid_argument(params[i].name + ": " + std::to_string(weights[i].size()) + " values, expected " + std::to_string(params[i].size()));
+      throw std::invalid_argument(params[i].name + ": " + std::to_string(weights[i].size()) +
+                                  " values, expected " + std::to_string(params[i].size()));
   }
-  for (size_t i = 0; i < params.size(); ++i) std::copy(weights[i].begin(), weights[i].end(), params[i].value);
+  for (size_t i = 0; i < params.size(); ++i)
+    std::copy(weights[i].begin(), weights[i].end(), params[i].value);
 }
 
 EarlyStopping::EarlyStopping(const EarlyStoppingSpec& spec)
@@ -93,7 +99,8 @@ nlohmann::json EarlyStopping::state() const {
           {"has_best_weights", has_best_weights_}};
 }
 
-void EarlyStopping::restore(const nlohmann::json& state, std::vector<std::vector<float>> best_weights) {
+void EarlyStopping::restore(const nlohmann::json& state,
+                            std::vector<std::vector<float>> best_weights) {
   if (!spec_.enabled) return;
   if (!state.is_object()) throw std::invalid_argument("no early-stopping state in the checkpoint");
   wait_ = state.at("wait").get<int>();
@@ -106,8 +113,12 @@ void EarlyStopping::restore(const nlohmann::json& state, std::vector<std::vector
   best_weights_ = has_best_weights_ ? std::move(best_weights) : std::vector<std::vector<float>>{};
 }
 
-BestModelSaver::BestModelSaver(const BestModelSpec& spec, std::filesystem::path path, ModelMeta meta)
-    : monitor_(spec.monitor, spec.mode), path_(std::move(path)), meta_(std::move(meta)), best_(monitor_.worst()) {}
+BestModelSaver::BestModelSaver(const BestModelSpec& spec, std::filesystem::path path,
+                               ModelMeta meta)
+    : monitor_(spec.monitor, spec.mode),
+      path_(std::move(path)),
+      meta_(std::move(meta)),
+      best_(monitor_.worst()) {}
 
 void BestModelSaver::on_epoch_end(const EpochResult& result) {
   const double current = monitor_.value(result);
@@ -127,8 +138,10 @@ void BestModelSaver::save_state(nlohmann::json& state) const {
   state["best_model"] = {{"best", double_bits(best_)}, {"best_epoch", best_epoch_}};
 }
 
-void BestModelSaver::on_resume(const std::vector<EpochResult>& /*history*/, const nlohmann::json& state) {
-  if (!state.is_object() || !state.contains("best_model")) return;  // enabled by --force: start afresh
+void BestModelSaver::on_resume(const std::vector<EpochResult>& /*history*/,
+                               const nlohmann::json& state) {
+  if (!state.is_object() || !state.contains("best_model"))
+    return;  // enabled by --force: start afresh
   best_ = from_bits(state["best_model"].at("best"));
   best_epoch_ = state["best_model"].at("best_epoch").get<int>();
 }

@@ -13,7 +13,8 @@ struct sigaction g_previous_int, g_previous_term;
 
 extern "C" void on_interrupt(int signal) {
   int expected = 0;
-  if (!g_requested.compare_exchange_strong(expected, signal)) ::_exit(128 + signal);  // the second one
+  if (!g_requested.compare_exchange_strong(expected, signal))
+    ::_exit(128 + signal);  // the second one
 }
 
 }  // namespace
