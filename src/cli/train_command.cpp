@@ -131,6 +131,8 @@ int run_train(const TrainOptions& options) {
   }
   if (!options.data_dir.empty()) config.data.path = options.data_dir;
   Model model = Model::build(config.model, Rng::derive(config.seed, 1));
+  set_blas_threads(config.training.threads);
+
   if (!options.weights.empty()) {
     // A fresh optimizer on trained weights (a model file, or the weights of a checkpoint).
     if (fs::path(options.weights).extension() == ".ckpt") {
@@ -148,7 +150,6 @@ int run_train(const TrainOptions& options) {
       copy_weights(trained.model, model, options.weights);
     }
   }
-  set_blas_threads(config.training.threads);
 
   const fs::path data_dir = find_dataset_dir(config.data.dataset, config.data.path);
   const Dataset train = load_split(data_dir, "train");
