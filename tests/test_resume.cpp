@@ -97,3 +97,14 @@ TEST_CASE("Checkpoints are kept to the configured number", "[resume]") {
   CHECK(files.back().filename() == "ckpt-0000000030.ckpt");
   CHECK(files.front().filename() == "ckpt-0000000027.ckpt");
 }
+
+TEST_CASE("A new run in an old run's directory starts its own checkpoints", "[resume]") {
+  TempDir dir;
+  uninterrupted(resume_config(3, {"training.epochs=3"}), dir.path);
+  REQUIRE(list_checkpoints(dir.path).back().filename() == "ckpt-0000000030.ckpt");
+  uninterrupted(resume_config(4, {"training.epochs=1"}), dir.path);
+  const auto files = list_checkpoints(dir.path);
+  REQUIRE(files.size() == 2);
+  CHECK(files.back().filename() == "ckpt-0000000010.ckpt");
+  CHECK(read_checkpoint(files.back()).config["seed"] == 4);
+}

@@ -197,9 +197,10 @@ int run_train(const TrainOptions& options) {
                                 .stop_request = &interrupts.requested()});
   if (result.interrupted_by != 0) {
     std::fflush(stdout);
-    std::fprintf(stderr, "\nmnistnet: interrupted by %s at epoch %d, step %lld; saved %s\nResume with: mnistnet train --resume %s\n",
+    const std::string data = options.data_dir.empty() ? "" : " --data " + options.data_dir;
+    std::fprintf(stderr, "\nmnistnet: interrupted by %s at epoch %d, step %lld; saved %s\nResume with: mnistnet train --resume %s%s\n",
                  signal_name(result.interrupted_by), result.epoch + 1, static_cast<long long>(result.step),
-                 result.last_checkpoint.string().c_str(), run_dir.string().c_str());
+                 result.last_checkpoint.string().c_str(), run_dir.string().c_str(), data.c_str());
     return 128 + result.interrupted_by;
   }
   if (show && result.stopped_epoch > 0) std::printf("Epoch %d: early stopping\n", result.stopped_epoch + 1);

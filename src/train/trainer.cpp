@@ -209,7 +209,9 @@ FitResult fit(Model& model, const Dataset& train, const Dataset& validation, con
   if (resume) {
     loop.progress = resume->progress;
     for (auto* o : observers) o->on_resume(resume->progress.history, resume->observers);
-  } else {
+  } else if (!options.run_dir.empty()) {
+    // A new run in an old run's directory: the old checkpoints are not this run's.
+    for (const auto& old : list_checkpoints(options.run_dir)) std::filesystem::remove(old);
     checkpoint(loop);  // so that a run killed before its first epoch ends can be resumed too
   }
   TrainingProgress& p = loop.progress;
