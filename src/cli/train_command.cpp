@@ -121,7 +121,7 @@ int run_train(const TrainOptions& options) {
   fs::path run_dir;
   if (!options.resume.empty()) {
     run_dir = options.resume;
-    if (!options.run_dir.empty() && fs::path(options.run_dir) != run_dir)
+    if (!options.run_dir.empty() && fs::weakly_canonical(options.run_dir) != fs::weakly_canonical(run_dir))
       throw UserError("train: --run-dir " + options.run_dir + " and --resume " + options.resume + " name different run directories");
     checkpoint = newest_checkpoint(run_dir);
     config = resume_config(options, *checkpoint, run_dir);
