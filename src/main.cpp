@@ -29,11 +29,14 @@ int main(int argc, char** argv) {
 
   mnistnet::TrainOptions train;
   auto* train_cmd = app.add_subcommand("train", "Train a model from a JSON config");
-  train_cmd->add_option("-c,--config", train.config, "Config file (JSON)")->required()->check(CLI::ExistingFile);
+  train_cmd->add_option("-c,--config", train.config, "Config file (JSON); optional with --resume")->check(CLI::ExistingFile);
   train_cmd->add_option("--set", train.overrides, "Override a config key: key.path=value (repeatable)");
   train_cmd->add_option("--run-dir", train.run_dir, "Run directory (default: runs/<config name>)");
   train_cmd->add_option("--data", train.data_dir, "Directory with the four IDX files");
   train_cmd->add_flag("-q,--quiet", train.quiet, "No progress output");
+  train_cmd->add_option("--resume", train.resume, "Continue RUN_DIR from its newest checkpoint")->check(CLI::ExistingDirectory);
+  train_cmd->add_option("--weights", train.weights, "Start from a trained model's weights (.mnn or checkpoint), fresh optimizer")->check(CLI::ExistingFile);
+  train_cmd->add_flag("--force", train.force, "With --resume: continue even if the config differs from the run's");
 
   mnistnet::EvalOptions eval;
   auto* eval_cmd = app.add_subcommand("eval", "Evaluate a saved model on the test set");

@@ -13,6 +13,9 @@ struct TrainOptions {
   std::string run_dir;                 // empty: the config's output.run_dir, else runs/<name>
   std::string data_dir;                // empty: the config's data.path, else the search order
   bool quiet = false;                  // no progress output
+  std::string resume;                  // continue this run directory from its newest checkpoint
+  std::string weights;                 // start from a trained model's weights, fresh optimizer
+  bool force = false;                  // resume even though the config differs from the run's
 };
 int run_train(const TrainOptions& options);
 

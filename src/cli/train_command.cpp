@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/latest_run.h"
@@ -18,7 +19,10 @@
 #include "train/console_progress.h"
 #include "report/report_writer.h"
 #include "train/batch_logger.h"
+#include "train/checkpoint.h"
 #include "train/csv_logger.h"
+#include "train/early_stopping.h"
+#include "train/signals.h"
 #include "train/trainer.h"
 
 namespace mnistnet {
@@ -61,14 +65,92 @@ nlohmann::json run_summary_json(const std::vector<EpochResult>& results, const f
           {"model", model_path.string()}};
 }
 
+// The config of a resumed run: the checkpoint's, or the one given (--config and/or --set),
+// which must equal it unless --force.
+Config resume_config(const TrainOptions& options, const Checkpoint& checkpoint, const fs::path& run_dir) {
+  const std::string saved_source = (run_dir / "config.json").string();
+  Config given;
+  if (!options.config.empty()) {
+    given = load_config(options.config, options.overrides);
+  } else {
+    nlohmann::json document = checkpoint.config;
+    for (const auto& o : options.overrides) apply_override(document, o, saved_source);
+    given = parse_config(document, saved_source);
+  }
+  given.name = checkpoint.config_name;  // the run keeps its name (it is in the model file)
+  const nlohmann::json diff = nlohmann::json::diff(checkpoint.config, given.resolved);
+  if (!diff.empty() && !options.force) {
+    const auto& first = diff.front();
+    const std::string pointer = first.value("path", "");
+    const nlohmann::json::json_pointer at(pointer);
+    const std::string before = checkpoint.config.contains(at) ? checkpoint.config.at(at).dump() : "absent";
+    const std::string after = given.resolved.contains(at) ? given.resolved.at(at).dump() : "absent";
+    throw UserError(saved_source + ": " + (pointer.empty() ? "/" : pointer) + ": the run was trained with " + before +
+                    ", the given config has " + after + (diff.size() > 1 ? " (and " + std::to_string(diff.size() - 1) + " more differences)" : "") +
+                    "; resume with the run's config, or add --force to continue with the new one");
+  }
+  return given;
+}
+
+// The newest checkpoint of a run, read and checked.
+Checkpoint newest_checkpoint(const fs::path& run_dir) {
+  const std::vector<fs::path> all = list_checkpoints(run_dir);
+  if (all.empty()) {
+    throw UserError(run_dir.string() + ": no checkpoint to resume from (" + checkpoint_dir(run_dir).string() +
+                    " holds no ckpt-*.ckpt file)");
+  }
+  try {
+    return read_checkpoint(all.back());
+  } catch (const CheckpointError& e) {
+    if (all.size() < 2) throw;
+    throw CheckpointError(std::string(e.what()) + "; delete it to resume from the previous checkpoint " + all[all.size() - 2].string());
+  }
+}
+
 }  // namespace
 
 int run_train(const TrainOptions& options) {
   flush_denormals_to_zero();
-  Config config = load_config(options.config, options.overrides);
+  if (options.config.empty() && options.resume.empty())
+    throw UserError("train: --config FILE is required (or --resume RUN_DIR to continue a run)");
+  if (!options.resume.empty() && !options.weights.empty())
+    throw UserError("train: --resume continues a run with its own weights and optimizer; --weights starts a new run from trained weights: give one of them");
+  if (options.force && options.resume.empty()) throw UserError("train: --force only applies to --resume");
+
+  std::optional<Checkpoint> checkpoint;
+  Config config;
+  fs::path run_dir;
+  if (!options.resume.empty()) {
+    run_dir = options.resume;
+    if (!options.run_dir.empty() && fs::weakly_canonical(options.run_dir) != fs::weakly_canonical(run_dir))
+      throw UserError("train: --run-dir " + options.run_dir + " and --resume " + options.resume + " name different run directories");
+    checkpoint = newest_checkpoint(run_dir);
+    config = resume_config(options, *checkpoint, run_dir);
+  } else {
+    config = load_config(options.config, options.overrides);
+    run_dir = choose_run_dir(options, config);
+  }
   if (!options.data_dir.empty()) config.data.path = options.data_dir;
   Model model = Model::build(config.model, Rng::derive(config.seed, 1));
   set_parallel_threads(config.training.threads);
+
+  if (!options.weights.empty()) {
+    // A fresh optimizer on trained weights (a model file, or the weights of a checkpoint).
+    if (fs::path(options.weights).extension() == ".ckpt") {
+      const Checkpoint from = read_checkpoint(options.weights);
+      std::vector<ParamRef> params = model.params();
+      if (from.params.size() != params.size())
+        throw ModelFileError(options.weights + ": holds " + std::to_string(from.params.size()) + " parameters, the model has " + std::to_string(params.size()));
+      for (size_t i = 0; i < params.size(); ++i) {
+        if (from.params[i].name != params[i].name || from.params[i].shape != params[i].shape)
+          throw ModelFileError(options.weights + ": parameter " + from.params[i].name + " does not match the model's " + params[i].name);
+        std::copy(from.params[i].values.begin(), from.params[i].values.end(), params[i].value);
+      }
+    } else {
+      LoadedModel trained = load_model(options.weights);
+      copy_weights(trained.model, model, options.weights);
+    }
+  }
 
   const fs::path data_dir = find_dataset_dir(config.data.dataset, config.data.path);
   const Dataset train = load_split(data_dir, "train");
@@ -76,10 +158,10 @@ int run_train(const TrainOptions& options) {
   check_data_fits_model(model, train, (data_dir / "train").string());
   check_data_fits_model(model, validation, (data_dir / "t10k").string());
 
-  const fs::path run_dir = choose_run_dir(options, config);
   prepare_run_dir(run_dir);
   write_file_atomically(run_dir / "config.json", config.resolved.dump(2) + "\n");
 
+  const ModelMeta meta{config.name, config.data.dataset, config.data.pixel_divisor, config.data.validation_batch_size};
   std::vector<TrainingObserver*> observers;
   const std::string& progress = config.output.progress;
   const bool show = !options.quiet && progress != "none";
@@ -92,19 +174,42 @@ int run_train(const TrainOptions& options) {
   observers.push_back(&batches);
   ReportWriter report(run_dir, config.name, validation);  // report.html, refreshed every epoch
   observers.push_back(&report);
+  std::optional<BestModelSaver> best;
+  if (config.training.best_model.enabled) {
+    best.emplace(config.training.best_model, run_dir / config.training.best_model.file, meta);
+    observers.push_back(&*best);
+  }
 
   if (show) {
     std::printf("Training %s on %s (%lld examples, validating on %lld) -> %s\n", config.name.c_str(),
                 data_dir.string().c_str(), static_cast<long long>(train.count),
                 static_cast<long long>(validation.count), run_dir.string().c_str());
+    if (checkpoint) {
+      std::printf("Resuming from %s: epoch %d, step %lld\n", checkpoint->source.c_str(), checkpoint->progress.epoch + 1,
+                  static_cast<long long>(checkpoint->progress.step));
+    }
     std::fflush(stdout);
   }
-  const std::vector<EpochResult> results = fit(model, train, validation, config, observers);
+  InterruptHandler interrupts;
+  const FitResult result = fit(model, train, validation, config, observers,
+                               {.run_dir = run_dir,
+                                .run_name = config.name,
+                                .resume = checkpoint ? &*checkpoint : nullptr,
+                                .stop_request = &interrupts.requested()});
+  if (result.interrupted_by != 0) {
+    std::fflush(stdout);
+    const std::string data = options.data_dir.empty() ? "" : " --data " + options.data_dir;
+    std::fprintf(stderr, "\nmnistnet: interrupted by %s at epoch %d, step %lld; saved %s\nResume with: mnistnet train --resume %s%s\n",
+                 signal_name(result.interrupted_by), result.epoch + 1, static_cast<long long>(result.step),
+                 result.last_checkpoint.string().c_str(), run_dir.string().c_str(), data.c_str());
+    return 128 + result.interrupted_by;
+  }
+  if (show && result.stopped_epoch > 0) std::printf("Epoch %d: early stopping\n", result.stopped_epoch + 1);
+  if (show && result.restored_best_weights) std::printf("Restoring model weights from the end of the best epoch: %d.\n", result.best_epoch + 1);
 
   const fs::path model_path = run_dir / config.output.model_file;
-  save_model(model_path, model,
-             {config.name, config.data.dataset, config.data.pixel_divisor, config.data.validation_batch_size});
-  write_file_atomically(run_dir / "summary.json", run_summary_json(results, model_path, config).dump(2) + "\n");
+  save_model(model_path, model, meta);
+  write_file_atomically(run_dir / "summary.json", run_summary_json(result.history, model_path, config).dump(2) + "\n");
   mark_latest_run(run_dir);
   if (show) std::printf("Saved %s\n", model_path.string().c_str());
   return 0;

@@ -65,7 +65,50 @@ ScheduleSpec parse_schedule(JsonFields f) {
   return s;
 }
 
-TrainingSpec parse_training(JsonFields f) {
+CheckpointSpec parse_checkpoint(JsonFields f, const nlohmann::json& object) {
+  CheckpointSpec c;
+  if (object.contains("save_freq") && object["save_freq"].is_string()) {
+    f.choice("save_freq", "epoch", {"epoch"});
+  } else {
+    c.save_freq = f.integer("save_freq", 0, 1);
+  }
+  c.keep = static_cast<int>(f.integer("keep", c.keep, 1, 1000));
+  f.finish();
+  return c;
+}
+
+const std::initializer_list<const char*> kMonitors = {"loss", "accuracy", "val_loss", "val_accuracy"};
+
+EarlyStoppingSpec parse_early_stopping(JsonFields f) {
+  EarlyStoppingSpec e;
+  e.enabled = true;
+  e.monitor = f.choice("monitor", e.monitor, kMonitors);
+  e.min_delta = f.number("min_delta", e.min_delta);
+  e.patience = static_cast<int>(f.integer("patience", e.patience, 0, 1000000));
+  e.mode = f.choice("mode", e.mode, {"auto", "min", "max"});
+  e.has_baseline = f.has("baseline");
+  e.baseline = f.number("baseline", 0.0);
+  e.restore_best_weights = f.boolean("restore_best_weights", e.restore_best_weights);
+  e.start_from_epoch = static_cast<int>(f.integer("start_from_epoch", e.start_from_epoch, 0, 1000000));
+  f.skip("verbose");  // Keras's console switch; mnistnet always reports an early stop
+  f.finish();
+  return e;
+}
+
+BestModelSpec parse_best_model(JsonFields f) {
+  BestModelSpec b;
+  b.enabled = true;
+  b.monitor = f.choice("monitor", b.monitor, kMonitors);
+  b.mode = f.choice("mode", b.mode, {"auto", "min", "max"});
+  b.file = f.string("file", b.file);
+  if (b.file.empty() || b.file.find('/') != std::string::npos)
+    f.fail("file", "expected a plain file name inside the run directory, got \"" + b.file + "\"");
+  f.finish();
+  return b;
+}
+
+// raw: the same object as f, for the keys whose type decides how to read them.
+TrainingSpec parse_training(JsonFields f, const nlohmann::json& raw) {
   TrainingSpec t;
   t.epochs = static_cast<int>(f.integer("epochs", t.epochs, 1, 100000));
   t.batch_size = static_cast<int>(f.integer("batch_size", t.batch_size, 1, 65536));
@@ -74,6 +117,9 @@ TrainingSpec parse_training(JsonFields f) {
   t.optimizer = parse_optimizer(f.object("optimizer"));
   t.lr_schedule = parse_schedule(f.object("lr_schedule"));
   t.threads = static_cast<int>(f.integer("threads", t.threads, 0, 256));
+  if (f.has("checkpoint")) t.checkpoint = parse_checkpoint(f.object("checkpoint"), raw["checkpoint"]);
+  if (f.has("early_stopping")) t.early_stopping = parse_early_stopping(f.object("early_stopping"));
+  if (f.has("best_model")) t.best_model = parse_best_model(f.object("best_model"));
   f.finish();
   return t;
 }
@@ -123,7 +169,9 @@ Config parse_config(const nlohmann::json& document, const std::string& source) {
   if (!root.has("model")) root.fail("model", "missing; expected an object with \"layers\"");
   root.skip("model");
   c.model = parse_model_spec(document["model"], source, "/model");
-  c.training = parse_training(root.object("training"));
+  static const nlohmann::json no_training = nlohmann::json::object();
+  c.training = parse_training(root.object("training"),
+                              document.is_object() && document.contains("training") ? document["training"] : no_training);
   c.output = parse_output(root.object("output"));
   root.finish();
   c.resolved = document;

@@ -49,10 +49,43 @@ struct ScheduleSpec {
   double minimum = 0.0;
 };
 
+// training.checkpoint: a checkpoint (weights, optimizer, generators, data position ...) in
+// <run>/checkpoints/ after every epoch, and every save_freq steps when that is a number
+// (Keras BackupAndRestore's save_freq: "epoch" or an integer); the newest `keep` are kept.
+struct CheckpointSpec {
+  int64_t save_freq = 0;                // steps; 0 = "epoch" (epoch ends only)
+  int keep = 2;
+};
+
+// training.early_stopping: Keras's EarlyStopping callback.
+struct EarlyStoppingSpec {
+  bool enabled = false;                 // the key is present
+  std::string monitor = "val_loss";     // loss, accuracy, val_loss, val_accuracy
+  double min_delta = 0.0;
+  int patience = 0;
+  std::string mode = "auto";            // "auto", "min", "max"
+  bool has_baseline = false;
+  double baseline = 0.0;
+  bool restore_best_weights = false;
+  int start_from_epoch = 0;
+};
+
+// training.best_model: Keras's ModelCheckpoint(save_best_only=True): the model of the best
+// epoch so far in <run>/<file>.
+struct BestModelSpec {
+  bool enabled = false;                 // the key is present
+  std::string monitor = "val_loss";
+  std::string mode = "auto";
+  std::string file = "best_model.mnn";
+};
+
 struct TrainingSpec {
   int epochs = 10;
   int batch_size = 128;
   int64_t steps_per_epoch = 0;          // 0 = training examples // batch_size
+  CheckpointSpec checkpoint;
+  EarlyStoppingSpec early_stopping;
+  BestModelSpec best_model;
   std::string loss = "sparse_categorical_crossentropy";
   OptimizerSpec optimizer;
   ScheduleSpec lr_schedule;

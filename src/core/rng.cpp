@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <stdexcept>
 
 namespace mnistnet {
 namespace {
@@ -19,6 +20,12 @@ uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 Rng::Rng(uint64_t seed) {
   for (uint64_t& s : s_) s = splitmix64(seed);
+}
+
+void Rng::set_state(const State& state) {
+  if (state[0] == 0 && state[1] == 0 && state[2] == 0 && state[3] == 0)
+    throw std::invalid_argument("Rng: the all-zero state is not a valid generator state");
+  for (size_t i = 0; i < 4; ++i) s_[i] = state[i];
 }
 
 uint64_t Rng::next_u64() {

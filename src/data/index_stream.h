@@ -19,6 +19,15 @@
 
 namespace mnistnet {
 
+// Where a stream stands, for checkpoints: restore(state()) continues with exactly the indices
+// the original would have produced next.
+struct IndexStreamState {
+  int64_t pass = 0;
+  uint32_t next_input = 0;        // next index of the pass to enter the buffer
+  Rng::State rng{};               // the pass's generator
+  std::vector<uint32_t> buffer;   // the live slots of the shuffle buffer, in slot order
+};
+
 struct IndexStreamSpec {
   int64_t count = 0;           // examples, 0..2^31
   int64_t shuffle_buffer = 0;  // 0 or 1: no shuffle; >= count: full permutation
@@ -38,8 +47,18 @@ class IndexStream {
   // The pass the last index written belongs to (0-based; 0 before the first fill).
   int64_t pass() const { return pass_; }
 
+  // Advances as n calls of fill() on single indices would, without writing them; returns how
+  // many indices it passed (fewer than n only when the stream ended).
+  int64_t skip(int64_t n);
+
+  IndexStreamState state() const;
+  // Continues from a state of a stream with the same spec. std::invalid_argument when the
+  // state cannot belong to this spec (buffer larger than the spec's, indices out of range).
+  void restore(const IndexStreamState& state);
+
  private:
   void start_pass(int64_t pass);
+  uint32_t next_index();  // one step of the shuffle buffer; live_ > 0
 
   IndexStreamSpec spec_;
   std::vector<uint32_t> buffer_;  // [min(shuffle_buffer, count)] reserved once

@@ -33,17 +33,26 @@ inline void to_float(const uint8_t* src, int64_t n, float scale, float* dst) {
   for (int64_t k = 0; k < n; ++k) dst[k] = static_cast<float>(src[k]) * scale;
 }
 
+IndexStreamSpec stream_spec(const Dataset& data, const PipelineSpec& spec) {
+  return IndexStreamSpec{.count = data.count,
+                         .shuffle_buffer = spec.shuffle_buffer,
+                         .reshuffle_each_iteration = spec.reshuffle_each_iteration,
+                         .repeat = spec.repeat,
+                         .seed = spec.seed};
+}
+
 }  // namespace
 
-Pipeline::Pipeline(const Dataset& data, PipelineSpec spec)
+Pipeline::Pipeline(const Dataset& data, PipelineSpec spec, const IndexStreamState* resume_from)
     : data_(data),
       spec_(checked(data, spec)),
       example_size_(data.image_size()),
-      stream_(IndexStreamSpec{.count = data.count,
-                              .shuffle_buffer = spec.shuffle_buffer,
-                              .reshuffle_each_iteration = spec.reshuffle_each_iteration,
-                              .repeat = spec.repeat,
-                              .seed = spec.seed}) {
+      stream_(stream_spec(data, spec)),
+      consumer_(stream_spec(data, spec)) {
+  if (resume_from) {  // before the prefetch thread starts reading stream_
+    stream_.restore(*resume_from);
+    consumer_.restore(*resume_from);
+  }
   if (spec_.cache) {
     cache_.resize(data.pixels.size());
     to_float(data.pixels.data(), static_cast<int64_t>(data.pixels.size()), spec_.pixel_scale,
@@ -94,13 +103,21 @@ std::optional<Batch> Pipeline::next() {
   if (queue_) {
     const int slot = queue_->next();
     if (slot < 0) return std::nullopt;
-    return view(buffers_[static_cast<size_t>(slot)]);
+    const Buffer& b = buffers_[static_cast<size_t>(slot)];
+    consumed_ += b.size;
+    return view(b);
   }
   if (exhausted_ || !fill(buffers_[0])) {
     exhausted_ = true;
     return std::nullopt;
   }
+  consumed_ += buffers_[0].size;
   return view(buffers_[0]);
+}
+
+IndexStreamState Pipeline::stream_state() {
+  consumer_at_ += consumer_.skip(consumed_ - consumer_at_);
+  return consumer_.state();
 }
 
 }  // namespace mnistnet

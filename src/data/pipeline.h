@@ -11,6 +11,10 @@
 // The example order comes from IndexStream (index_stream.h): a tf.data shuffle buffer per pass,
 // passes back to back with repeat, so a batch may span two passes. The same spec and seed give
 // the same batches with or without prefetch and whatever the thread timing.
+//
+// Checkpoints: stream_state() is the position of the consumer (the batches next() handed out),
+// not of the prefetch thread that runs ahead; a Pipeline constructed from that state hands out
+// exactly the batches the original would have handed out next.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -44,8 +48,9 @@ struct Batch {
 
 class Pipeline {
  public:
-  // data must outlive the Pipeline. std::invalid_argument for a bad spec or inconsistent data.
-  Pipeline(const Dataset& data, PipelineSpec spec);
+  // data must outlive the Pipeline. std::invalid_argument for a bad spec or inconsistent data,
+  // or a resume_from state that cannot belong to this spec and data.
+  Pipeline(const Dataset& data, PipelineSpec spec, const IndexStreamState* resume_from = nullptr);
   ~Pipeline();  // stops and joins the prefetch thread, even mid-stream
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -56,6 +61,12 @@ class Pipeline {
   std::optional<Batch> next();
 
   int64_t example_size() const { return example_size_; }  // floats per image, rows*cols
+  // Examples handed out by next() since construction.
+  int64_t examples_consumed() const { return consumed_; }
+  // The index stream where the consumer stands: after the last batch next() returned. Replays
+  // the indices consumed since the previous call on a second stream (no pixels), so it costs
+  // one extra pass of index generation over a whole run.
+  IndexStreamState stream_state();
   const PipelineSpec& spec() const { return spec_; }
 
  private:
@@ -73,7 +84,9 @@ class Pipeline {
   const PipelineSpec spec_;
   const int64_t example_size_;
   std::vector<float> cache_;  // [count, example_size] when spec_.cache
-  IndexStream stream_;
+  IndexStream stream_;    // the producer's position (ahead of the consumer with prefetch)
+  IndexStream consumer_;  // lags: advanced to consumed_ by stream_state()
+  int64_t consumed_ = 0, consumer_at_ = 0;
   std::vector<Buffer> buffers_;  // 1 without prefetch, else prefetch + 2 (see PrefetchQueue)
   bool exhausted_ = false;       // no-prefetch path only
   // Last member: destroyed first, so the producer thread stops before what it uses goes away.

@@ -28,6 +28,7 @@ class Dropout final : public Layer {
   // dx = dy * mask / (1 - rate) for the mask of the last forward (dy itself after an
   // inference forward).
   void backward(const float* x, const float* y, const float* dy, float* dx, int64_t batch) override;
+  std::vector<Rng*> training_rngs() override { return {&rng_}; }
 
   // Test hook for finite-difference checks, which need the same function on every forward:
   // while frozen, a training forward reuses the last mask instead of drawing a new one

@@ -63,6 +63,10 @@ class Layer {
 
   // Multiply-adds times two for one example's forward pass (for bench's GFLOP/s).
   virtual int64_t forward_flops() const { return 0; }
+
+  // The random generators a training forward draws from (Dropout's masks), so checkpoints can
+  // save and restore them and a resumed run draws the same masks. None by default.
+  virtual std::vector<Rng*> training_rngs() { return {}; }
 };
 
 }  // namespace mnistnet

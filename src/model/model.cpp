@@ -182,6 +182,13 @@ std::vector<ParamRef> Model::params() {
   return all;
 }
 
+std::vector<Rng*> Model::training_rngs() {
+  std::vector<Rng*> all;
+  for (Layer* op : ops_)
+    for (Rng* rng : op->training_rngs()) all.push_back(rng);
+  return all;
+}
+
 std::vector<SummaryRow> Model::summary_rows() {
   std::vector<SummaryRow> rows(groups_.size());
   for (size_t g = 0; g < groups_.size(); ++g) {

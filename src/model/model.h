@@ -67,6 +67,9 @@ class Model {
 
   // Every parameter, trainable or not, in a fixed order (the model file's order).
   std::vector<ParamRef> params();
+  // Every operation's training random generators (Layer::training_rngs), in operation order:
+  // checkpoints save and restore them.
+  std::vector<Rng*> training_rngs();
   std::vector<SummaryRow> summary_rows();
   int64_t forward_flops() const;
 

@@ -1,6 +1,9 @@
 #include "optim/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 namespace mnistnet {
 
@@ -13,6 +16,22 @@ void Optimizer::attach(const std::vector<ParamRef>& params) {
     for (int s = 0; s < state_slots(); ++s) state_.emplace_back(static_cast<size_t>(p.size()), 0.0f);
   }
   iterations_ = 0;
+}
+
+void Optimizer::restore(int64_t iterations, const std::vector<std::vector<float>>& state) {
+  if (iterations < 0) throw std::invalid_argument("optimizer: negative iteration count " + std::to_string(iterations));
+  if (state.size() != state_.size()) {
+    throw std::invalid_argument(std::string(name()) + " optimizer: " + std::to_string(state.size()) +
+                                " state slots, expected " + std::to_string(state_.size()));
+  }
+  for (size_t i = 0; i < state.size(); ++i) {
+    if (state[i].size() != state_[i].size()) {
+      throw std::invalid_argument(std::string(name()) + " optimizer: state slot " + std::to_string(i) + " holds " +
+                                  std::to_string(state[i].size()) + " values, expected " + std::to_string(state_[i].size()));
+    }
+  }
+  for (size_t i = 0; i < state.size(); ++i) std::copy(state[i].begin(), state[i].end(), state_[i].begin());
+  iterations_ = iterations;
 }
 
 void Optimizer::step(float lr) {

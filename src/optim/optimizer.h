@@ -20,6 +20,15 @@ class Optimizer {
   void step(float lr);
   int64_t iterations() const { return iterations_; }
 
+  // Keras's name of the update rule: "sgd" or "adam".
+  virtual const char* name() const = 0;
+  // Checkpoints: the state slots, [trainable param * slots + slot], each the size of its
+  // parameter (Adam: m then v; SGD with momentum: the velocity; plain SGD: none).
+  const std::vector<std::vector<float>>& state() const { return state_; }
+  // Continues from a saved state of the same optimizer type attached to the same parameters;
+  // std::invalid_argument naming the slot when the sizes differ.
+  void restore(int64_t iterations, const std::vector<std::vector<float>>& state);
+
  protected:
   // Number of state slots per parameter value (SGD momentum 1, Adam 2).
   virtual int state_slots() const = 0;
@@ -37,6 +46,7 @@ class Optimizer {
 class Sgd final : public Optimizer {
  public:
   Sgd(double momentum, bool nesterov) : momentum_(static_cast<float>(momentum)), nesterov_(nesterov) {}
+  const char* name() const override { return "sgd"; }
 
  protected:
   int state_slots() const override { return momentum_ > 0.0f ? 1 : 0; }
@@ -54,6 +64,7 @@ class Adam final : public Optimizer {
  public:
   Adam(double beta_1, double beta_2, double epsilon)
       : beta_1_(beta_1), beta_2_(beta_2), epsilon_(static_cast<float>(epsilon)) {}
+  const char* name() const override { return "adam"; }
 
  protected:
   int state_slots() const override { return 2; }

@@ -1,5 +1,6 @@
 #include "train/batch_logger.h"
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -16,7 +17,8 @@ BatchLogger::BatchLogger(std::filesystem::path path) : path_(std::move(path)) {
 
 void BatchLogger::on_epoch_begin(int epoch, int /*epochs*/, int64_t steps, double /*lr*/) {
   epoch_ = epoch;
-  rows_.clear();
+  if (epoch != resumed_epoch_) rows_.clear();
+  resumed_epoch_ = -1;
   rows_.reserve(static_cast<size_t>(steps));  // the batch loop below only fills it
 }
 
@@ -29,6 +31,34 @@ void BatchLogger::on_epoch_end(const EpochResult& /*result*/) {
   for (const BatchRow& r : rows_) {
     std::snprintf(line, sizeof line, "%d,%lld,%.6g,%.6g\n", r.epoch, static_cast<long long>(r.step), r.loss, r.accuracy);
     text_ += line;
+  }
+  write_file_atomically(path_, text_);
+}
+
+void BatchLogger::save_state(nlohmann::json& state) const {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const BatchRow& r : rows_) rows.push_back({r.step, r.loss, r.accuracy});
+  state["batch_log"] = {{"epoch", epoch_}, {"rows", rows}};
+}
+
+void BatchLogger::on_resume(const std::vector<EpochResult>& history, const nlohmann::json& state) {
+  const auto finished = static_cast<int>(history.size());
+  text_ = std::string(header()) + "\n";
+  std::ifstream in(path_);
+  std::string line;
+  std::getline(in, line);  // the header
+  while (std::getline(in, line)) {
+    int epoch = 0;
+    if (std::sscanf(line.c_str(), "%d,", &epoch) == 1 && epoch < finished) text_ += line + "\n";
+  }
+  rows_.clear();
+  if (state.is_object() && state.contains("batch_log") && state["batch_log"].value("epoch", -1) == finished) {
+    for (const auto& r : state["batch_log"]["rows"]) {
+      // JSON has no NaN: a null loss reads back as NaN.
+      auto number = [](const nlohmann::json& j) { return j.is_null() ? std::nan("") : j.get<double>(); };
+      rows_.push_back({finished, r.at(0).get<int64_t>(), number(r.at(1)), number(r.at(2))});
+    }
+    resumed_epoch_ = finished;
   }
   write_file_atomically(path_, text_);
 }

@@ -22,12 +22,17 @@ class BatchLogger final : public TrainingObserver {
   void on_epoch_begin(int epoch, int epochs, int64_t steps, double lr) override;
   void on_batch_end(int64_t step, double loss, double accuracy) override;
   void on_epoch_end(const EpochResult& result) override;
+  // Checkpoints hold the rows of the epoch in progress; the finished epochs' rows are read
+  // back from the file on resume.
+  void save_state(nlohmann::json& state) const override;
+  void on_resume(const std::vector<EpochResult>& history, const nlohmann::json& state) override;
 
   static const char* header() { return "epoch,step,loss,accuracy"; }
 
  private:
   std::filesystem::path path_;
   int epoch_ = 0;
+  int resumed_epoch_ = -1;  // on_epoch_begin of this epoch keeps the restored rows
   std::vector<BatchRow> rows_;
   std::string text_;
 };

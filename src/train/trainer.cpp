@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 
 #include "core/errors.h"
+#include "train/checkpoint.h"
+#include "train/divergence.h"
+#include "train/early_stopping.h"
 
 namespace mnistnet {
 
@@ -83,8 +87,99 @@ Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float
   return e;
 }
 
-std::vector<EpochResult> fit(Model& model, const Dataset& train, const Dataset& validation,
-                             const Config& config, const std::vector<TrainingObserver*>& observers) {
+namespace {
+
+// "0.5", "1e+20": the learning rate as a person would write it.
+std::string shortest(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
+}
+
+// Everything fit() carries from step to step, gathered for a checkpoint.
+struct Loop {
+  Model& model;
+  Optimizer& optimizer;
+  Pipeline& pipeline;
+  const Dataset& train;
+  const Config& config;
+  const FitOptions& options;
+  const std::vector<TrainingObserver*>& observers;
+  EarlyStopping& early;
+  TrainingProgress progress;
+  std::filesystem::path last_checkpoint;
+};
+
+Checkpoint capture(Loop& loop) {
+  Checkpoint c;
+  c.config_name = loop.options.run_name;
+  c.config = loop.config.resolved;
+  c.progress = loop.progress;
+  c.early_stopping = loop.early.state();
+  c.best_weights = loop.early.best_weights();
+  c.observers = nlohmann::json::object();
+  for (const auto* o : loop.observers) o->save_state(c.observers);
+  for (const ParamRef& p : loop.model.params()) c.params.push_back({p.name, p.shape, std::vector<float>(p.value, p.value + p.size())});
+  c.optimizer = loop.optimizer.name();
+  c.optimizer_iterations = loop.optimizer.iterations();
+  c.optimizer_state = loop.optimizer.state();
+  for (const Rng* rng : loop.model.training_rngs()) c.layer_rngs.push_back(rng->state());
+  c.train_examples = loop.train.count;
+  c.data_stream = loop.pipeline.stream_state();
+  return c;
+}
+
+// Puts a checkpoint's state into a freshly built model and attached optimizer.
+void restore(const Checkpoint& c, Model& model, Optimizer& optimizer, EarlyStopping& early, const Dataset& train) {
+  auto fail = [&](const std::string& what) { throw CheckpointError(c.source + ": " + what); };
+  std::vector<ParamRef> params = model.params();
+  if (c.params.size() != params.size())
+    fail("holds " + std::to_string(c.params.size()) + " parameters, the model has " + std::to_string(params.size()));
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (c.params[i].name != params[i].name || c.params[i].shape != params[i].shape) {
+      fail("parameter " + c.params[i].name + " " + shape_string(c.params[i].shape) + " does not match the model's " +
+           params[i].name + " " + shape_string(params[i].shape));
+    }
+  }
+  if (c.optimizer != optimizer.name())
+    fail("holds the state of a " + c.optimizer + " optimizer, the config trains with " + optimizer.name());
+  std::vector<Rng*> rngs = model.training_rngs();
+  if (c.layer_rngs.size() != rngs.size())
+    fail("holds " + std::to_string(c.layer_rngs.size()) + " layer generators, the model has " + std::to_string(rngs.size()));
+  if (c.train_examples != train.count) {
+    fail("was written for " + std::to_string(c.train_examples) + " training examples, the data set has " +
+         std::to_string(train.count));
+  }
+  try {
+    optimizer.restore(c.optimizer_iterations, c.optimizer_state);
+    for (size_t i = 0; i < rngs.size(); ++i) rngs[i]->set_state(c.layer_rngs[i]);
+    early.restore(c.early_stopping, c.best_weights);
+  } catch (const std::exception& e) {
+    fail(e.what());
+  }
+  for (size_t i = 0; i < params.size(); ++i) std::copy(c.params[i].values.begin(), c.params[i].values.end(), params[i].value);
+}
+
+// Writes a checkpoint of the loop's current state, unless the weights are already broken:
+// then training has diverged, and the last good checkpoint must stay the newest.
+void checkpoint(Loop& loop) {
+  if (loop.options.run_dir.empty()) return;
+  if (const std::string broken = non_finite_parameter(loop.model); !broken.empty()) {
+    throw DivergenceError("the weights are not finite after epoch " + std::to_string(loop.progress.epoch + 1) + ", step " +
+                          std::to_string(loop.progress.step) + " (learning rate " + shortest(loop.progress.lr) +
+                          "): " + broken + (loop.last_checkpoint.empty() ? "" : "; the last good checkpoint is " + loop.last_checkpoint.string()));
+  }
+  std::filesystem::create_directories(checkpoint_dir(loop.options.run_dir));
+  const auto path = checkpoint_path(loop.options.run_dir, loop.progress.global_step);
+  write_checkpoint(path, capture(loop));
+  prune_checkpoints(loop.options.run_dir, loop.config.training.checkpoint.keep);
+  loop.last_checkpoint = path;
+}
+
+}  // namespace
+
+FitResult fit(Model& model, const Dataset& train, const Dataset& validation, const Config& config,
+              const std::vector<TrainingObserver*>& observers, const FitOptions& options) {
   const TrainingSpec& t = config.training;
   const DataSpec& d = config.data;
   const float pixel_scale = static_cast<float>(1.0 / d.pixel_divisor);
@@ -94,48 +189,109 @@ std::vector<EpochResult> fit(Model& model, const Dataset& train, const Dataset& 
                     " is larger than the " + std::to_string(train.count) + " training examples");
   }
 
-  const PipelineSpec spec = training_pipeline_spec(config);
-  Pipeline pipeline(train, spec);
-
   std::unique_ptr<Optimizer> optimizer = make_optimizer(t.optimizer);
   optimizer->attach(model.params());
   model.reserve(t.batch_size);
+  EarlyStopping early(t.early_stopping);
+  const Checkpoint* resume = options.resume;
+  if (resume) restore(*resume, model, *optimizer, early, train);
 
-  std::vector<EpochResult> results;
+  // The prefetch thread starts here, from the checkpoint's data position when resuming.
+  std::unique_ptr<Pipeline> pipeline = [&] {
+    try {
+      return std::make_unique<Pipeline>(train, training_pipeline_spec(config), resume ? &resume->data_stream : nullptr);
+    } catch (const std::invalid_argument& e) {
+      throw CheckpointError(resume->source + ": the data position does not fit the data set: " + e.what());
+    }
+  }();
+
+  Loop loop{model, *optimizer, *pipeline, train, config, options, observers, early, {}, {}};
+  if (resume) {
+    loop.progress = resume->progress;
+    for (auto* o : observers) o->on_resume(resume->progress.history, resume->observers);
+  } else if (!options.run_dir.empty()) {
+    // A new run in an old run's directory: the old checkpoints are not this run's.
+    for (const auto& old : list_checkpoints(options.run_dir)) std::filesystem::remove(old);
+    checkpoint(loop);  // so that a run killed before its first epoch ends can be resumed too
+  }
+  TrainingProgress& p = loop.progress;
+  const int64_t save_freq = t.checkpoint.save_freq;
   std::vector<int32_t> predicted;
-  for (int epoch = 0; epoch < t.epochs; ++epoch) {
-    const double lr = learning_rate_for_epoch(t.optimizer, t.lr_schedule, epoch);
-    for (auto* o : observers) o->on_epoch_begin(epoch, t.epochs, steps, lr);
+  FitResult out;
+
+  while (p.epoch < t.epochs && !p.stopped) {
+    p.lr = learning_rate_for_epoch(t.optimizer, t.lr_schedule, p.epoch);
+    const auto lr = static_cast<float>(p.lr);
+    for (auto* o : observers) o->on_epoch_begin(p.epoch, t.epochs, steps, p.lr);
     const auto start = std::chrono::steady_clock::now();
-    double loss_sum = 0.0;
-    int64_t correct = 0, seen = 0;
-    for (int64_t step = 1; step <= steps; ++step) {
-      const std::optional<Batch> batch = pipeline.next();
-      const LossSums s = train_step(model, *optimizer, *batch, static_cast<float>(lr));
+    const double seconds_before = p.seconds;  // training time of this epoch before a resume
+    auto seconds_now = [&] { return seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+    while (p.step < steps) {
+      const std::optional<Batch> batch = pipeline->next();
+      const LossSums s = train_step(model, *optimizer, *batch, lr);
       if (!std::isfinite(s.loss)) {
-        throw DivergenceError("the loss is not finite at epoch " + std::to_string(epoch + 1) +
-                              ", step " + std::to_string(step) + " (learning rate " + std::to_string(lr) + ")");
+        throw DivergenceError("the loss is " + std::string(std::isnan(s.loss) ? "nan" : "infinite") + " at epoch " +
+                              std::to_string(p.epoch + 1) + ", step " + std::to_string(p.step + 1) + " (learning rate " +
+                              shortest(p.lr) + "): " + locate_non_finite(model, *batch) +
+                              (loop.last_checkpoint.empty() && !resume ? "" : "; the last good checkpoint is " +
+                                   (loop.last_checkpoint.empty() ? resume->source : loop.last_checkpoint.string())));
       }
-      loss_sum += s.loss;
-      correct += s.correct;
-      seen += batch->size;
+      ++p.step;
+      ++p.global_step;
+      p.loss_sum += s.loss;
+      p.correct += s.correct;
+      p.seen += batch->size;
       for (auto* o : observers)
-        o->on_batch_end(step, loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen));
+        o->on_batch_end(p.step, p.loss_sum / static_cast<double>(p.seen), static_cast<double>(p.correct) / static_cast<double>(p.seen));
+      const int stop = options.stop_request ? options.stop_request->load(std::memory_order_relaxed) : 0;
+      if (stop != 0 || (save_freq > 0 && p.global_step % save_freq == 0 && p.step < steps)) {
+        p.seconds = seconds_now();
+        checkpoint(loop);
+        if (stop != 0) {
+          out.interrupted_by = stop;
+          out.epoch = p.epoch;
+          out.step = p.step;
+          out.history = p.history;
+          out.last_checkpoint = loop.last_checkpoint;
+          return out;
+        }
+      }
     }
     EpochResult r;
-    r.epoch = epoch;
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    r.loss = loss_sum / static_cast<double>(seen);
-    r.accuracy = static_cast<double>(correct) / static_cast<double>(seen);
-    r.lr = lr;
+    r.epoch = p.epoch;
+    r.seconds = seconds_now();
+    r.loss = p.loss_sum / static_cast<double>(p.seen);
+    r.accuracy = static_cast<double>(p.correct) / static_cast<double>(p.seen);
+    r.lr = p.lr;
     const Evaluation v = evaluate(model, validation, d.validation_batch_size, pixel_scale, &predicted);
     r.val_loss = v.loss;
     r.val_accuracy = v.accuracy;
-    results.push_back(r);
+    p.history.push_back(r);
     for (auto* o : observers) o->on_epoch_end(r);
     for (auto* o : observers) o->on_validation(model, predicted);
+    p.stopped = early.on_epoch_end(p.epoch, r, model);
+    ++p.epoch;
+    p.step = p.seen = p.correct = 0;
+    p.loss_sum = p.seconds = 0.0;
+    // Training is over after the last epoch or an early stop: the end-of-training weights
+    // (the best ones, with restore_best_weights) go into the final checkpoint.
+    if (p.epoch >= t.epochs || p.stopped) out.restored_best_weights = early.on_train_end(model);
+    checkpoint(loop);
+    const int stop = options.stop_request ? options.stop_request->load(std::memory_order_relaxed) : 0;
+    if (stop != 0 && p.epoch < t.epochs && !p.stopped) {
+      out.interrupted_by = stop;
+      out.epoch = p.epoch;
+      out.step = 0;
+      out.history = p.history;
+      out.last_checkpoint = loop.last_checkpoint;
+      return out;
+    }
   }
-  return results;
+  out.history = p.history;
+  out.stopped_epoch = early.stopped_epoch();
+  out.best_epoch = early.best_epoch();
+  out.last_checkpoint = loop.last_checkpoint;
+  return out;
 }
 
 }  // namespace mnistnet

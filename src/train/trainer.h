@@ -1,6 +1,9 @@
 #pragma once
 // The training loop (Keras's model.fit) and evaluation (model.evaluate).
+#include <atomic>
 #include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "config/spec.h"
@@ -41,6 +44,35 @@ class TrainingObserver {
   virtual void on_validation(Model& model, const std::vector<int32_t>& predicted) {
     (void)model, (void)predicted;
   }
+  // Checkpoints. An observer that keeps state across epochs or batches adds it to `state` (a
+  // JSON object all observers share: each uses its own key) ...
+  virtual void save_state(nlohmann::json& state) const { (void)state; }
+  // ... and a resumed run hands it back, with the finished epochs' rows, before training goes on.
+  virtual void on_resume(const std::vector<EpochResult>& history, const nlohmann::json& state) {
+    (void)history, (void)state;
+  }
+};
+
+struct Checkpoint;
+
+struct FitOptions {
+  std::filesystem::path run_dir;   // checkpoints go to run_dir/checkpoints; empty: none
+  std::string run_name;            // the config's name, recorded in checkpoints
+  const Checkpoint* resume = nullptr;  // continue from this checkpoint (same config)
+  // Polled once per step: nonzero (a signal number) asks fit to stop after the current step,
+  // write a checkpoint and return.
+  const std::atomic<int>* stop_request = nullptr;
+};
+
+struct FitResult {
+  std::vector<EpochResult> history;  // every finished epoch, resumed ones included
+  int interrupted_by = 0;            // the stop_request value that ended training, or 0
+  int epoch = 0;                     // where an interruption stopped: epoch (0-based) ...
+  int64_t step = 0;                  // ... and steps done in it
+  std::filesystem::path last_checkpoint;  // the newest checkpoint written (empty: none)
+  int stopped_epoch = 0;             // EarlyStopping stopped after this epoch (0: it did not)
+  bool restored_best_weights = false;
+  int best_epoch = 0;                // the epoch whose weights were restored
 };
 
 // The training input stream a config asks for: the codelab's
@@ -57,10 +89,14 @@ Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float
                     std::vector<int32_t>* predicted = nullptr);
 
 // Trains for spec.training.epochs epochs of steps_per_epoch batches drawn from the repeated,
-// shuffled training set, evaluating on `validation` after each epoch.
-// Throws DivergenceError when the loss stops being finite.
-std::vector<EpochResult> fit(Model& model, const Dataset& train, const Dataset& validation,
-                             const Config& config, const std::vector<TrainingObserver*>& observers);
+// shuffled training set, evaluating on `validation` after each epoch; with a run_dir, writes
+// checkpoints (at the start, after every epoch, every save_freq steps, on a stop request).
+// Early stopping follows config.training.early_stopping (the best-model file is an observer,
+// BestModelSaver).
+// Throws DivergenceError naming the step, learning rate and layer when the loss stops being
+// finite (no checkpoint is written after that), CheckpointError when `resume` does not fit.
+FitResult fit(Model& model, const Dataset& train, const Dataset& validation, const Config& config,
+              const std::vector<TrainingObserver*>& observers, const FitOptions& options = {});
 
 // Checks that the data fits the model (image size, label range); throws UserError otherwise.
 void check_data_fits_model(const Model& model, const Dataset& data, const std::string& what);
