@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/parallel_for.h"
+
 namespace mnistnet {
 
 void Optimizer::attach(const std::vector<ParamRef>& params) {
@@ -44,6 +46,11 @@ void Optimizer::step(float lr) {
   }
 }
 
+namespace {
+// Below this many values per share, waking the second core costs more than the update.
+constexpr int64_t kMinParallelValues = 32768;
+}  // namespace
+
 void Sgd::update(float* w, const float* g, float* const* state, int64_t n, float lr,
                  int64_t /*t*/) {
   if (momentum_ == 0.0f) {
@@ -65,11 +72,14 @@ void Adam::update(float* w, const float* g, float* const* state, int64_t n, floa
   const float alpha = static_cast<float>(lr * std::sqrt(1.0 - std::pow(beta_2_, td)) /
                                          (1.0 - std::pow(beta_1_, td)));
   const auto b1 = static_cast<float>(beta_1_), b2 = static_cast<float>(beta_2_);
-  for (int64_t i = 0; i < n; ++i) {
-    m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-    v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
-    w[i] -= alpha * m[i] / (std::sqrt(v[i]) + epsilon_);
-  }
+  // Element-wise, so splitting it over the cores changes no bit of the result.
+  parallel_for(n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+      v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+      w[i] -= alpha * m[i] / (std::sqrt(v[i]) + epsilon_);
+    }
+  }, kMinParallelValues);
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerSpec& spec) {
