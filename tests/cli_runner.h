@@ -21,9 +21,12 @@ inline std::string slurp(const std::filesystem::path& path) {
 }
 
 // `args` is appended to the binary's path as shell words; scratch holds the captured streams.
-inline CliResult run_cli(const std::string& args, const std::filesystem::path& scratch) {
+// With `cwd`, the command runs in that directory.
+inline CliResult run_cli(const std::string& args, const std::filesystem::path& scratch,
+                         const std::filesystem::path& cwd = {}) {
   const auto out = scratch / "stdout.txt", err = scratch / "stderr.txt";
-  const std::string command = std::string("'") + MNISTNET_BINARY + "' " + args + " >'" + out.string() +
+  const std::string cd = cwd.empty() ? "" : "cd '" + cwd.string() + "' && ";
+  const std::string command = cd + "'" + MNISTNET_BINARY + "' " + args + " >'" + out.string() +
                               "' 2>'" + err.string() + "' </dev/null";
   const int status = std::system(command.c_str());
   CliResult r;

@@ -1,9 +1,7 @@
 #pragma once
 // A scratch directory with a small synthetic data set, a tiny dense config and helpers to run
 // the real binary (from inside the scratch directory, so stray files would show).
-#include <sys/wait.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -28,26 +26,6 @@ inline const char* kSweepBaseConfig = R"({
   "output": {"progress": "epoch"}
 })";
 
-// Class c is a bright band at rows 2c+4 .. 2c+6 over dim noise: learnable in an epoch or two,
-// so trials with other settings end with other accuracies.
-inline void write_band_split(const std::filesystem::path& dir, const std::string& prefix,
-                             int64_t count, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<uint8_t> pixels(static_cast<size_t>(count * 784)), labels(static_cast<size_t>(count));
-  for (int64_t i = 0; i < count; ++i) {
-    const auto label = static_cast<int>(rng.below(10));
-    labels[static_cast<size_t>(i)] = static_cast<uint8_t>(label);
-    for (int r = 0; r < 28; ++r)
-      for (int c = 0; c < 28; ++c) {
-        const bool band = r >= 2 * label + 4 && r < 2 * label + 6;
-        pixels[static_cast<size_t>(i * 784 + r * 28 + c)] =
-            static_cast<uint8_t>(band ? 160 + rng.below(96) : rng.below(90));
-      }
-  }
-  write_idx_images(dir / (prefix + "-images-idx3-ubyte.gz"), count, 28, 28, pixels, true);
-  write_idx_labels(dir / (prefix + "-labels-idx1-ubyte.gz"), labels, true);
-}
-
 struct SweepFixture {
   TempDir dir;
   std::filesystem::path data = dir.path / "data";
@@ -67,18 +45,7 @@ struct SweepFixture {
   }
 
   // Runs `mnistnet ARGS` with the working directory `work`.
-  CliResult run(const std::string& args) const {
-    const auto out = dir.path / "stdout.txt", err = dir.path / "stderr.txt";
-    const std::string command = "cd '" + work.string() + "' && '" + std::string(MNISTNET_BINARY) +
-                                "' " + args + " >'" + out.string() + "' 2>'" + err.string() +
-                                "' </dev/null";
-    const int status = std::system(command.c_str());
-    CliResult r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-  }
+  CliResult run(const std::string& args) const { return run_cli(args, dir.path, work); }
 };
 
 // The names in a directory.

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "core/rng.h"
 #include "data/dataset.h"
 
 namespace mnistnet::testing {
@@ -149,5 +150,26 @@ struct TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 };
+
+// Class c is a bright horizontal band at rows 2c+4 .. 2c+6 over random dim noise, written as
+// gzip IDX files DIR/PREFIX-{images,labels}-...: a dense network learns it in an epoch or two,
+// a broken one does not, and different settings end with different accuracies.
+inline void write_band_split(const std::filesystem::path& dir, const std::string& prefix,
+                             int64_t count, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<uint8_t> pixels(static_cast<size_t>(count * 784)), labels(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) {
+    const auto label = static_cast<int>(rng.below(10));
+    labels[static_cast<size_t>(i)] = static_cast<uint8_t>(label);
+    for (int r = 0; r < 28; ++r)
+      for (int c = 0; c < 28; ++c) {
+        const bool band = r >= 2 * label + 4 && r < 2 * label + 6;
+        pixels[static_cast<size_t>(i * 784 + r * 28 + c)] =
+            static_cast<uint8_t>(band ? 160 + rng.below(96) : rng.below(90));
+      }
+  }
+  write_idx_images(dir / (prefix + "-images-idx3-ubyte.gz"), count, 28, 28, pixels, true);
+  write_idx_labels(dir / (prefix + "-labels-idx1-ubyte.gz"), labels, true);
+}
 
 }  // namespace mnistnet::testing

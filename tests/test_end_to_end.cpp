@@ -16,24 +16,6 @@ using Catch::Contains;
 
 namespace {
 
-// Class c is a bright horizontal band at rows 2c+4 .. 2c+6 over random dim noise: a dense
-// network separates it perfectly, a broken one does not.
-void write_band_split(const std::filesystem::path& dir, const std::string& prefix, int64_t count, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<uint8_t> pixels(static_cast<size_t>(count * 784)), labels(static_cast<size_t>(count));
-  for (int64_t i = 0; i < count; ++i) {
-    const auto label = static_cast<int>(rng.below(10));
-    labels[static_cast<size_t>(i)] = static_cast<uint8_t>(label);
-    for (int r = 0; r < 28; ++r)
-      for (int c = 0; c < 28; ++c) {
-        const bool band = r >= 2 * label + 4 && r < 2 * label + 6;
-        pixels[static_cast<size_t>(i * 784 + r * 28 + c)] = static_cast<uint8_t>(band ? 160 + rng.below(96) : rng.below(90));
-      }
-  }
-  write_idx_images(dir / (prefix + "-images-idx3-ubyte.gz"), count, 28, 28, pixels, true);
-  write_idx_labels(dir / (prefix + "-labels-idx1-ubyte.gz"), labels, true);
-}
-
 const char* kConfig = R"({
   "seed": 3,
   "data": {"shuffle_buffer": 300, "validation_batch_size": 128, "prefetch": 2},
