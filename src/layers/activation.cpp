@@ -12,10 +12,27 @@ namespace {
 // elements per share a wake-up costs more than it saves.
 constexpr int64_t kMinElementsPerThread = 16384;
 
-template <class Body>
-void for_elements(int64_t n, Body&& body) {
+// Each share is a plain loop over restrict-qualified pointers. Without them GCC must assume the
+// output aliases the captured pointers, reloads them every element and does not vectorise: relu's
+// backward then branched on every sign and took a tenth of a conv_bn step. Inputs and outputs
+// never overlap (the model gives every op its own buffers).
+template <class Map>
+void map_elements(int64_t n, const float* in, float* out, Map map) {
   parallel_for(n, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) body(i);
+    const float* __restrict x = in + begin;
+    float* __restrict y = out + begin;
+    for (int64_t i = 0; i < end - begin; ++i) y[i] = map(x[i]);
+  }, kMinElementsPerThread);
+}
+
+// out[i] = map(a[i], b[i]).
+template <class Map>
+void map_elements(int64_t n, const float* a, const float* b, float* out, Map map) {
+  parallel_for(n, [&](int64_t begin, int64_t end) {
+    const float* __restrict pa = a + begin;
+    const float* __restrict pb = b + begin;
+    float* __restrict y = out + begin;
+    for (int64_t i = 0; i < end - begin; ++i) y[i] = map(pa[i], pb[i]);
   }, kMinElementsPerThread);
 }
 
@@ -39,11 +56,15 @@ void Activation::forward(const float* x, float* y, int64_t batch, bool /*trainin
   const int64_t n = batch * size_;
   switch (kind_) {
     case ActivationKind::linear: std::copy(x, x + n, y); break;
-    case ActivationKind::relu: for_elements(n, [&](int64_t i) { y[i] = x[i] > 0.0f ? x[i] : 0.0f; }); break;
-    case ActivationKind::sigmoid:
-      for_elements(n, [&](int64_t i) { y[i] = 1.0f / (1.0f + std::exp(-x[i])); });
+    case ActivationKind::relu:
+      map_elements(n, x, y, [](float v) { return v > 0.0f ? v : 0.0f; });
       break;
-    case ActivationKind::tanh: for_elements(n, [&](int64_t i) { y[i] = std::tanh(x[i]); }); break;
+    case ActivationKind::sigmoid:
+      map_elements(n, x, y, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
+      break;
+    case ActivationKind::tanh:
+      map_elements(n, x, y, [](float v) { return std::tanh(v); });
+      break;
     case ActivationKind::softmax:
       // Subtracting the row maximum keeps exp() finite for any logits.
       for (int64_t r = 0; r < n / classes_; ++r) {
@@ -64,12 +85,14 @@ void Activation::backward(const float* /*x*/, const float* y, const float* dy, f
   const int64_t n = batch * size_;
   switch (kind_) {
     case ActivationKind::linear: std::copy(dy, dy + n, dx); break;
-    case ActivationKind::relu: for_elements(n, [&](int64_t i) { dx[i] = y[i] > 0.0f ? dy[i] : 0.0f; }); break;
+    case ActivationKind::relu:
+      map_elements(n, y, dy, dx, [](float out, float g) { return out > 0.0f ? g : 0.0f; });
+      break;
     case ActivationKind::sigmoid:
-      for_elements(n, [&](int64_t i) { dx[i] = dy[i] * y[i] * (1.0f - y[i]); });
+      map_elements(n, y, dy, dx, [](float out, float g) { return g * out * (1.0f - out); });
       break;
     case ActivationKind::tanh:
-      for_elements(n, [&](int64_t i) { dx[i] = dy[i] * (1.0f - y[i] * y[i]); });
+      map_elements(n, y, dy, dx, [](float out, float g) { return g * (1.0f - out * out); });
       break;
     case ActivationKind::softmax:
       // dx_j = y_j * (dy_j - sum_k dy_k y_k)
