@@ -81,7 +81,7 @@ int run_bench(const BenchOptions& options) {
   for (const OpProfile& p : model.profile()) {
     LayerRow r;
     r.name = p.group;
-    r.type = p.type;
+    r.type = p.fused ? p.type + " (fused)" : p.type;
     r.forward_ms = 1e3 * p.forward_seconds / static_cast<double>(profiled);
     r.backward_ms = 1e3 * p.backward_seconds / static_cast<double>(profiled);
     r.mflop = 3.0 * static_cast<double>(p.forward_flops) * batch_size / 1e6;

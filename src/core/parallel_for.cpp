@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <thread>
 #include <vector>
@@ -11,8 +12,11 @@
 namespace mnistnet {
 namespace {
 
-// Persistent workers woken through one generation counter (C++20 atomic wait, a futex on
-// Linux), so a parallel_for costs a wake-up, not a thread start.
+// Persistent workers woken through one generation counter, so a parallel_for costs a wake-up,
+// not a thread start. A worker that finished a share spins on the counter for a while before it
+// sleeps (C++20 atomic wait, a futex on Linux), as OpenMP runtimes do: a training step makes
+// dozens of calls a few microseconds apart, and a futex wake-up of a sleeping thread cost more
+// than the short ones save. The caller only makes the wake-up system call when a worker sleeps.
 class WorkerPool {
  public:
   explicit WorkerPool(int workers) {
@@ -35,8 +39,10 @@ class WorkerPool {
     fn_ = fn;
     context_ = context;
     done_.store(0, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
-    generation_.notify_all();
+    // Sequentially consistent with the worker's "sleeping_ up, then re-check generation_": either
+    // it sees the new generation, or we see it asleep and wake it.
+    generation_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleeping_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
     run_share(0);
     const int helpers = shares - 1;
     // The other shares are about as long as ours: spin briefly before sleeping.
@@ -58,7 +64,7 @@ class WorkerPool {
     flush_denormals_to_zero();  // the same arithmetic as the calling thread
     uint64_t seen = 0;
     for (;;) {
-      generation_.wait(seen, std::memory_order_acquire);
+      wait_for_generation_after(seen);
       seen = generation_.load(std::memory_order_acquire);
       if (stop_.load(std::memory_order_relaxed)) return;
       if (share < shares_) {
@@ -69,8 +75,25 @@ class WorkerPool {
     }
   }
 
+  void wait_for_generation_after(uint64_t seen) {
+    const auto give_up = std::chrono::steady_clock::now() + kSpinBeforeSleeping;
+    for (int spin = 1;; ++spin) {
+      if (generation_.load(std::memory_order_acquire) != seen) return;
+      __builtin_ia32_pause();
+      if (spin % 256 == 0 && std::chrono::steady_clock::now() > give_up) break;
+    }
+    sleeping_.fetch_add(1, std::memory_order_seq_cst);
+    generation_.wait(seen, std::memory_order_seq_cst);
+    sleeping_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  // Longer than the gaps between the calls of a training step (the loss, small single-threaded
+  // layers), much shorter than anything a user would see as a busy core.
+  static constexpr std::chrono::microseconds kSpinBeforeSleeping{300};
+
   std::vector<std::thread> threads_;
   std::atomic<uint64_t> generation_{0};
+  std::atomic<int> sleeping_{0};
   std::atomic<int> done_{0};
   std::atomic<bool> stop_{false};
   int64_t n_ = 0;

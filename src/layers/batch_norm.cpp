@@ -125,18 +125,39 @@ void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool t
     mean_f_[c] = static_cast<float>(mean_[c]);
     shift_[c] = o_.center ? beta_[c] : 0.0f;
   }
-  parallel_for(rows, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const float* xr = x + r * cols;
-      float* yr = y + r * cols;
-      for (int64_t c = 0; c < cols; ++c) yr[c] = (xr[c] - mean_f_[col(c)]) * scale_[col(c)] + shift_[col(c)];
-    }
-  }, 256);
+  const auto apply = [&](auto output) {
+    parallel_for(rows, [&](int64_t begin, int64_t end) {
+      const float* __restrict mean = mean_f_.data();
+      const float* __restrict scale = scale_.data();
+      const float* __restrict shift = shift_.data();
+      for (int64_t r = begin; r < end; ++r) {
+        const float* __restrict xr = x + r * cols;
+        float* __restrict yr = y + r * cols;
+        for (int64_t c = 0; c < cols; ++c) yr[c] = output((xr[c] - mean[c]) * scale[c] + shift[c]);
+      }
+    }, 256);
+  };
+  // The relu is Activation's own expression, so the fused op gives the same bits.
+  if (relu_) {
+    apply([](float v) { return v > 0.0f ? v : 0.0f; });
+  } else {
+    apply([](float v) { return v; });
+  }
   last_training_ = training;
 }
 
-void BatchNormalization::backward(const float* x, const float* /*y*/, const float* dy, float* dx,
+void BatchNormalization::backward(const float* x, const float* y, const float* dy, float* dx,
                                   int64_t batch) {
+  // With a relu absorbed, dy is d(loss)/d(relu(y)); d(loss)/dy is Activation's relu backward.
+  if (relu_) {
+    backward_through([=](int64_t i) { return y[i] > 0.0f ? dy[i] : 0.0f; }, x, dx, batch);
+  } else {
+    backward_through([=](int64_t i) { return dy[i]; }, x, dx, batch);
+  }
+}
+
+template <class Gradient>
+void BatchNormalization::backward_through(Gradient dy, const float* x, float* dx, int64_t batch) {
   const int64_t rows = batch * rows_per_example_, cols = channels_;
   const auto col = [](int64_t c) { return static_cast<size_t>(c); };
   // sum_ <- dbeta = sum(dy), sum2_ <- dgamma = sum(dy * x_hat), per column.
@@ -150,8 +171,8 @@ void BatchNormalization::backward(const float* x, const float* /*y*/, const floa
       for (int64_t r = rows * b / kBlocks; r < rows * (b + 1) / kBlocks; ++r) {
         for (int64_t c = 0; c < cols; ++c) {
           const int64_t i = r * cols + c;
-          acc_dy[c] += dy[i];
-          acc_dyx[c] += static_cast<double>(dy[i]) * x_hat(x[i], c);
+          acc_dy[c] += dy(i);
+          acc_dyx[c] += static_cast<double>(dy(i)) * x_hat(x[i], c);
         }
       }
     }
@@ -178,7 +199,7 @@ void BatchNormalization::backward(const float* x, const float* /*y*/, const floa
     for (int64_t r = begin; r < end; ++r) {
       for (int64_t c = 0; c < cols; ++c) {
         const int64_t i = r * cols + c;
-        dx[i] = scale_[col(c)] * (dy[i] - mean_dy_[col(c)] - x_hat(x[i], c) * mean_dyx_[col(c)]);
+        dx[i] = scale_[col(c)] * (dy(i) - mean_dy_[col(c)] - x_hat(x[i], c) * mean_dyx_[col(c)]);
       }
     }
   }, 256);

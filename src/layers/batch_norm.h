@@ -46,9 +46,17 @@ class BatchNormalization final : public Layer {
   // inference forward: the gradient of that affine map (moving statistics are constants).
   void backward(const float* x, const float* y, const float* dy, float* dx, int64_t batch) override;
   int64_t forward_flops() const override { return 2 * rows_per_example_ * channels_; }
+  // conv_bn's "BatchNormalization, then relu": bit-identical to the two ops, one pass fewer.
+  bool absorb_relu() override {
+    relu_ = true;
+    return true;
+  }
 
  private:
   BatchNormOptions o_;
+  template <class Gradient>
+  void backward_through(Gradient dy, const float* x, float* dx, int64_t batch);
+  bool relu_ = false;             // the output is relu(batch norm), see absorb_relu()
   int64_t channels_ = 0;          // C, the last dimension
   int64_t rows_per_example_ = 0;  // elements per example / C (H * W for an image)
   std::vector<float> gamma_, beta_, moving_mean_, moving_variance_;  // [C] each

@@ -61,6 +61,11 @@ class Layer {
   virtual void backward(const float* x, const float* y, const float* dy, float* dx,
                         int64_t batch) = 0;
 
+  // Asks the layer to apply a relu to its own output, so the model can skip the
+  // Activation("relu") op that follows it and one pass over the tensor each way. A layer that
+  // agrees returns true; from then on forward writes relu(y), and backward gets that as y and
+  // d(loss)/d(relu(y)) as dy. No layer does by default.
+  virtual bool absorb_relu() { return false; }
   // Multiply-adds times two for one example's forward pass (for bench's GFLOP/s).
   virtual int64_t forward_flops() const { return 0; }
 

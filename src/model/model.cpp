@@ -76,6 +76,13 @@ Model Model::build(const ModelSpec& spec, uint64_t seed) {
                       ": the last layer must end with a softmax (or linear logits) for "
                       "sparse_categorical_crossentropy");
   }
+  // A relu right after an op that can apply it itself (batch norm) runs inside that op.
+  m.absorbed_.assign(m.ops_.size(), false);
+  for (size_t i = 1; i < m.ops_.size(); ++i) {
+    auto* act = dynamic_cast<Activation*>(m.ops_[i]);
+    if (act && act->kind() == ActivationKind::relu && !m.absorbed_[i - 1] && m.ops_[i - 1]->absorb_relu())
+      m.absorbed_[i] = true;
+  }
   // Operations before the first one with parameters need no input gradient: backward skips
   // them, and the first parameterised one does not compute its dx (for conv_bn, no col2im of
   // the first convolution).
@@ -100,13 +107,19 @@ void Model::reserve(int64_t max_batch) {
   if (max_batch <= max_batch_) return;
   max_batch_ = max_batch;
   size_t total = 0;
-  for (const Shape& s : shapes_) total += 2 * static_cast<size_t>(element_count(s) * max_batch);
+  for (size_t i = 0; i < ops_.size(); ++i)
+    if (!absorbed_[i]) total += 2 * static_cast<size_t>(element_count(shapes_[i]) * max_batch);
   arena_.assign(total, 0.0f);
   act_.clear();
   grad_.clear();
   float* p = arena_.data();
-  for (const Shape& s : shapes_) {
-    const int64_t n = element_count(s) * max_batch;
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    if (absorbed_[i]) {  // an absorbed relu's output and gradient are its absorber's
+      act_.push_back(act_.back());
+      grad_.push_back(grad_.back());
+      continue;
+    }
+    const int64_t n = element_count(shapes_[i]) * max_batch;
     act_.push_back(p);
     p += n;
     grad_.push_back(p);
@@ -121,6 +134,7 @@ const float* Model::forward_logits(const float* x, int64_t batch, bool training)
   input_ = x;
   const float* in = x;
   for (size_t i = 0; i < logits_end(); ++i) {
+    if (absorbed_[i]) continue;
     const auto start = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     ops_[i]->forward(in, act_[i], batch, true);
     if (profiling_) profile_[i].forward_seconds += seconds_since(start);
@@ -146,10 +160,13 @@ const float* Model::infer(const float* x, int64_t batch, size_t end) {
   for (int64_t first = 0; first < batch; first += chunk) {
     const int64_t n = std::min(chunk, batch - first);
     const float* in = x + first * input_size();
+    bool to_ping = true;
     for (size_t i = 0; i < end; ++i) {
-      float* out = (i % 2 == 0 ? ping_ : pong_).data();
+      if (absorbed_[i]) continue;
+      float* out = (to_ping ? ping_ : pong_).data();
       ops_[i]->forward(in, out, n, false);
       in = out;
+      to_ping = !to_ping;
     }
     std::copy(in, in + n * out_size, infer_out_.data() + first * out_size);
   }
@@ -163,6 +180,7 @@ float* Model::logits_grad() {
 
 void Model::backward(int64_t batch) {
   for (size_t i = logits_end(); i-- > first_needing_dx_;) {
+    if (absorbed_[i]) continue;
     const float* x = i == 0 ? input_ : act_[i - 1];
     float* dx = i == first_needing_dx_ ? nullptr : grad_[i - 1];
     const auto start = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
@@ -210,6 +228,7 @@ void Model::set_profiling(bool on) {
     profile_[i].group = groups_[op_group_[i]].name;
     profile_[i].type = ops_[i]->type();
     profile_[i].forward_flops = ops_[i]->forward_flops();
+    profile_[i].fused = absorbed_[i];
   }
 }
 

@@ -22,6 +22,7 @@ struct OpProfile {
   std::string group, type;  // the config layer's name and the operation's type
   int64_t forward_flops = 0;  // per example
   double forward_seconds = 0.0, backward_seconds = 0.0;
+  bool fused = false;  // runs inside the op before it (a relu after batch norm): no time of its own
 };
 
 struct SummaryRow {
@@ -95,6 +96,7 @@ class Model {
   std::vector<float*> act_, grad_;     // per op: output and d(loss)/d(output)
   const float* input_ = nullptr;       // the batch of the last forward
   std::vector<float> ping_, pong_, infer_out_;  // inference buffers
+  std::vector<bool> absorbed_;         // per op: a relu its predecessor applies (absorb_relu)
   size_t first_needing_dx_ = 0;        // ops before it have no parameters: backward stops there
   bool profiling_ = false;
   std::vector<OpProfile> profile_;
