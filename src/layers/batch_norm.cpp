@@ -1,6 +1,7 @@
 #include "layers/batch_norm.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "core/parallel_for.h"
@@ -148,31 +149,51 @@ void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool t
 
 void BatchNormalization::backward(const float* x, const float* y, const float* dy, float* dx,
                                   int64_t batch) {
-  // With a relu absorbed, dy is d(loss)/d(relu(y)); d(loss)/dy is Activation's relu backward.
   if (relu_) {
-    backward_through([=](int64_t i) { return y[i] > 0.0f ? dy[i] : 0.0f; }, x, dx, batch);
+    backward_through<true>(x, y, dy, dx, batch);
   } else {
-    backward_through([=](int64_t i) { return dy[i]; }, x, dx, batch);
+    backward_through<false>(x, y, dy, dx, batch);
   }
 }
 
-template <class Gradient>
-void BatchNormalization::backward_through(Gradient dy, const float* x, float* dx, int64_t batch) {
+// kRelu: dy is d(loss)/d(relu(y)), so d(loss)/dy is Activation's relu backward, y > 0 ? dy : 0.
+// The loops read through restrict-qualified locals: with member vectors and lambdas GCC did not
+// vectorise them and a conv_bn step spent 13 ms here.
+template <bool kRelu>
+void BatchNormalization::backward_through(const float* x, const float* y, const float* dy, float* dx,
+                                          int64_t batch) {
   const int64_t rows = batch * rows_per_example_, cols = channels_;
   const auto col = [](int64_t c) { return static_cast<size_t>(c); };
-  // sum_ <- dbeta = sum(dy), sum2_ <- dgamma = sum(dy * x_hat), per column.
-  // partial_ holds both: block b's dy sums at [2b], its dy * x_hat sums at [2b + 1].
+  // The relu is a bit mask (dy or +0.0f, the same bits as Activation's "y > 0 ? dy : 0"): GCC
+  // compiled the conditional to a branch per element and did not vectorise these loops.
+  const auto gradient = [](const float* __restrict yr, const float* __restrict dyr, int64_t c) {
+    if constexpr (kRelu) {
+      const uint32_t keep = yr[c] > 0.0f ? ~uint32_t{0} : 0;
+      return std::bit_cast<float>(std::bit_cast<uint32_t>(dyr[c]) & keep);
+    } else {
+      (void)yr;
+      return dyr[c];
+    }
+  };
+  // sum_ <- dbeta = sum(dy), sum2_ <- dgamma = sum(dy * x_hat), per column, from kBlocks
+  // partial sums (partial_ and partial_dyx_) added in block order.
   parallel_for(kBlocks, [&](int64_t first, int64_t last) {
+    const double* __restrict mean = mean_.data();
+    const float* __restrict inv_std = inv_std_.data();
     for (int64_t b = first; b < last; ++b) {
-      double* acc_dy = partial_.data() + b * cols;
-      double* acc_dyx = partial_dyx_.data() + b * cols;
+      double* __restrict acc_dy = partial_.data() + b * cols;
+      double* __restrict acc_dyx = partial_dyx_.data() + b * cols;
       std::fill(acc_dy, acc_dy + cols, 0.0);
       std::fill(acc_dyx, acc_dyx + cols, 0.0);
       for (int64_t r = rows * b / kBlocks; r < rows * (b + 1) / kBlocks; ++r) {
+        const float* __restrict xr = x + r * cols;
+        const float* __restrict yr = y + r * cols;
+        const float* __restrict dyr = dy + r * cols;
         for (int64_t c = 0; c < cols; ++c) {
-          const int64_t i = r * cols + c;
-          acc_dy[c] += dy(i);
-          acc_dyx[c] += static_cast<double>(dy(i)) * x_hat(x[i], c);
+          const float g = gradient(yr, dyr, c);
+          const float x_hat = static_cast<float>(xr[c] - mean[c]) * inv_std[c];
+          acc_dy[c] += g;
+          acc_dyx[c] += static_cast<double>(g) * x_hat;
         }
       }
     }
@@ -196,10 +217,19 @@ void BatchNormalization::backward_through(Gradient dy, const float* x, float* dx
     scale_[c] = (o_.scale ? gamma_[c] : 1.0f) * inv_std_[c];
   }
   parallel_for(rows, [&](int64_t begin, int64_t end) {
+    const double* __restrict mean = mean_.data();
+    const float* __restrict inv_std = inv_std_.data();
+    const float* __restrict scale = scale_.data();
+    const float* __restrict mean_dy = mean_dy_.data();
+    const float* __restrict mean_dyx = mean_dyx_.data();
     for (int64_t r = begin; r < end; ++r) {
+      const float* __restrict xr = x + r * cols;
+      const float* __restrict yr = y + r * cols;
+      const float* __restrict dyr = dy + r * cols;
+      float* __restrict dxr = dx + r * cols;
       for (int64_t c = 0; c < cols; ++c) {
-        const int64_t i = r * cols + c;
-        dx[i] = scale_[col(c)] * (dy(i) - mean_dy_[col(c)] - x_hat(x[i], c) * mean_dyx_[col(c)]);
+        const float x_hat = static_cast<float>(xr[c] - mean[c]) * inv_std[c];
+        dxr[c] = scale[c] * (gradient(yr, dyr, c) - mean_dy[c] - x_hat * mean_dyx[c]);
       }
     }
   }, 256);

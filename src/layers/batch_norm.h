@@ -54,8 +54,8 @@ class BatchNormalization final : public Layer {
 
  private:
   BatchNormOptions o_;
-  template <class Gradient>
-  void backward_through(Gradient dy, const float* x, float* dx, int64_t batch);
+  template <bool kRelu>
+  void backward_through(const float* x, const float* y, const float* dy, float* dx, int64_t batch);
   bool relu_ = false;             // the output is relu(batch norm), see absorb_relu()
   int64_t channels_ = 0;          // C, the last dimension
   int64_t rows_per_example_ = 0;  // elements per example / C (H * W for an image)
