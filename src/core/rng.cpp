@@ -14,8 +14,6 @@ uint64_t splitmix64(uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 }  // namespace
 
 Rng::Rng(uint64_t seed) {
@@ -28,18 +26,6 @@ void Rng::set_state(const State& state) {
   for (size_t i = 0; i < 4; ++i) s_[i] = state[i];
 }
 
-uint64_t Rng::next_u64() {
-  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
 uint64_t Rng::below(uint64_t n) {
   // Rejection keeps the result unbiased; the loop almost never repeats.
   const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
@@ -49,8 +35,6 @@ uint64_t Rng::below(uint64_t n) {
   } while (r >= limit);
   return r % n;
 }
-
-float Rng::uniform() { return static_cast<float>(next_u64() >> 40) * 0x1.0p-24f; }
 
 double Rng::normal() {
   double u1 = (static_cast<double>(next_u64() >> 11) + 1.0) * 0x1.0p-53;  // (0, 1]

@@ -1,6 +1,7 @@
 #include "layers/dropout.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace mnistnet {
 
@@ -29,13 +30,20 @@ void Dropout::forward(const float* x, float* y, int64_t batch, bool training) {
     std::copy(x, x + n, y);
     return;
   }
-  // Keep where uniform >= rate, as TensorFlow's dropout does: probability 1 - rate.
-  const float rate = static_cast<float>(rate_);
-  for (int64_t i = frozen_ ? std::min(drawn_, n) : 0; i < n; ++i) {
-    mask_[static_cast<size_t>(i)] = rng_.uniform() >= rate ? 1 : 0;
-  }
+  // Keep where uniform >= rate, as TensorFlow's dropout does: probability 1 - rate. The same
+  // test on uniform()'s 24 bits: uniform() = bits * 2^-24 >= rate  <=>  bits >= ceil(rate * 2^24).
+  const auto keep_from = static_cast<uint32_t>(std::ceil(static_cast<double>(static_cast<float>(rate_)) * 0x1.0p24));
+  Rng rng = rng_;  // a local copy stays in registers
+  uint8_t* __restrict mask = mask_.data();
+  for (int64_t i = frozen_ ? std::min(drawn_, n) : 0; i < n; ++i) mask[i] = rng.uniform_bits() >= keep_from ? 1 : 0;
+  rng_ = rng;
   drawn_ = frozen_ ? std::max(drawn_, n) : n;
-  for (int64_t i = 0; i < n; ++i) y[i] = mask_[static_cast<size_t>(i)] ? x[i] * scale_ : 0.0f;
+  const float scale = scale_;
+  // Both operands are computed before the select: a load under the condition is a branch.
+  for (int64_t i = 0; i < n; ++i) {
+    const float kept = x[i] * scale;
+    y[i] = mask[i] ? kept : 0.0f;
+  }
 }
 
 void Dropout::backward(const float* /*x*/, const float* /*y*/, const float* dy, float* dx,
@@ -46,7 +54,12 @@ void Dropout::backward(const float* /*x*/, const float* /*y*/, const float* dy, 
     std::copy(dy, dy + n, dx);
     return;
   }
-  for (int64_t i = 0; i < n; ++i) dx[i] = mask_[static_cast<size_t>(i)] ? dy[i] * scale_ : 0.0f;
+  const uint8_t* __restrict mask = mask_.data();
+  const float scale = scale_;
+  for (int64_t i = 0; i < n; ++i) {
+    const float kept = dy[i] * scale;
+    dx[i] = mask[i] ? kept : 0.0f;
+  }
 }
 
 }  // namespace mnistnet

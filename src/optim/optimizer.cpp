@@ -72,12 +72,19 @@ void Adam::update(float* w, const float* g, float* const* state, int64_t n, floa
   const float alpha = static_cast<float>(lr * std::sqrt(1.0 - std::pow(beta_2_, td)) /
                                          (1.0 - std::pow(beta_1_, td)));
   const auto b1 = static_cast<float>(beta_1_), b2 = static_cast<float>(beta_2_);
-  // Element-wise, so splitting it over the cores changes no bit of the result.
-  parallel_for(n, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-      v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
-      w[i] -= alpha * m[i] / (std::sqrt(v[i]) + epsilon_);
+  const float epsilon = epsilon_;
+  // Element-wise, so splitting it over the cores changes no bit of the result. Scalars captured
+  // by value, restrict-qualified pointers and -fno-math-errno (for sqrt) let GCC vectorise it:
+  // the scalar loop was a fifth of a dense2 step.
+  parallel_for(n, [=](int64_t begin, int64_t end) {
+    float* __restrict wr = w + begin;
+    float* __restrict mr = m + begin;
+    float* __restrict vr = v + begin;
+    const float* __restrict gr = g + begin;
+    for (int64_t i = 0; i < end - begin; ++i) {
+      mr[i] = b1 * mr[i] + (1.0f - b1) * gr[i];
+      vr[i] = b2 * vr[i] + (1.0f - b2) * gr[i] * gr[i];
+      wr[i] -= alpha * mr[i] / (std::sqrt(vr[i]) + epsilon);
     }
   }, kMinParallelValues);
 }
