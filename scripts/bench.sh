@@ -4,7 +4,8 @@
 # medians, mnistnet's GFLOP/s as a share of this machine's SGEMM peak, and the peak memory (RSS)
 # of a conv_bn training run of each.
 #
-# Usage: scripts/bench.sh [--rounds N] [--steps N] [--rss-epochs N] [--models "dense2 conv_bn ..."]
+# Usage: scripts/bench.sh [--rounds N] [--steps N] [--dense-steps N] [--rss-epochs N] [--models "dense2 conv_bn ..."]
+# (--steps for the convolutional models, --dense-steps for the dense ones; both tools run the same.)
 # The reference is ../shared/bench/run_torch.sh (or $MNISTNET_TORCH_BENCH); it installs Debian's
 # python3-torch when missing.
 set -euo pipefail
@@ -14,12 +15,14 @@ build=${MNISTNET_BUILD_DIR:-$root/build}
 torch_bench=${MNISTNET_TORCH_BENCH:-$root/../shared/bench/run_torch.sh}
 rounds=3
 steps=150
+dense_steps=1500  # a dense step is about 1 ms: 150 of them time the warm-up more than the model
 rss_epochs=1
 models="dense1 dense2 dense_dropout conv conv_dropout conv_bn"
 while (($#)); do
   case $1 in
     --rounds) rounds=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
+    --dense-steps) dense_steps=$2; shift 2 ;;
     --rss-epochs) rss_epochs=$2; shift 2 ;;
     --models) models=$2; shift 2 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
@@ -47,8 +50,10 @@ echo "SGEMM peak of this machine: $(printf '%.1f' "$peak") GFLOP/s" >&2
 for round in $(seq "$rounds"); do
   for model in $models; do
     echo "round $round/$rounds: $model" >&2
-    "$build/mnistnet" bench --config "configs/$model.json" --steps "$steps" --json >"$results/ours-$model-$round.json"
-    "$torch_bench" --model "$model" --bench-steps "$steps" 2>/dev/null | tail -n 1 >"$results/torch-$model-$round.json"
+    n=$steps
+    [[ $model == dense* ]] && n=$dense_steps
+    "$build/mnistnet" bench --config "configs/$model.json" --steps "$n" --json >"$results/ours-$model-$round.json"
+    "$torch_bench" --model "$model" --bench-steps "$n" 2>/dev/null | tail -n 1 >"$results/torch-$model-$round.json"
   done
   "$torch_bench" --model conv_bn --bench-steps 20 --bench-infer 2>/dev/null | tail -n 1 >"$results/torch-infer-$round.json"
 done
