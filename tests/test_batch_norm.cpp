@@ -290,7 +290,8 @@ TEST_CASE("BatchNormalization from a config, arguments validated", "[batchnorm][
   CHECK(error_of(R"({"type": "BatchNormalization"})") == "(no error)");
 }
 
-TEST_CASE("A relu after batch norm runs inside it, with the same bits as the two ops", "[batchnorm][model]") {
+TEST_CASE("A relu after batch norm runs inside it, with the same bits as the two ops",
+          "[batchnorm][model]") {
   // The Dropout(0) between them is an identity that stops the fusion: the reference. The first
   // Dense's gradient checks batch norm's dx.
   const auto spec = [](const char* between) {

@@ -160,8 +160,8 @@ void BatchNormalization::backward(const float* x, const float* y, const float* d
 // The loops read through restrict-qualified locals: with member vectors and lambdas GCC did not
 // vectorise them and a conv_bn step spent 13 ms here.
 template <bool kRelu>
-void BatchNormalization::backward_through(const float* x, const float* y, const float* dy, float* dx,
-                                          int64_t batch) {
+void BatchNormalization::backward_through(const float* x, const float* y, const float* dy,
+                                          float* dx, int64_t batch) {
   const int64_t rows = batch * rows_per_example_, cols = channels_;
   const auto col = [](int64_t c) { return static_cast<size_t>(c); };
   // The relu is a bit mask (dy or +0.0f, the same bits as Activation's "y > 0 ? dy : 0"): GCC

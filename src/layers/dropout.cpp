@@ -32,10 +32,12 @@ void Dropout::forward(const float* x, float* y, int64_t batch, bool training) {
   }
   // Keep where uniform >= rate, as TensorFlow's dropout does: probability 1 - rate. The same
   // test on uniform()'s 24 bits: uniform() = bits * 2^-24 >= rate  <=>  bits >= ceil(rate * 2^24).
-  const auto keep_from = static_cast<uint32_t>(std::ceil(static_cast<double>(static_cast<float>(rate_)) * 0x1.0p24));
+  const double rate = static_cast<float>(rate_);  // the float uniform() was compared with
+  const auto keep_from = static_cast<uint32_t>(std::ceil(rate * 0x1.0p24));
   Rng rng = rng_;  // a local copy stays in registers
   uint8_t* __restrict mask = mask_.data();
-  for (int64_t i = frozen_ ? std::min(drawn_, n) : 0; i < n; ++i) mask[i] = rng.uniform_bits() >= keep_from ? 1 : 0;
+  for (int64_t i = frozen_ ? std::min(drawn_, n) : 0; i < n; ++i)
+    mask[i] = rng.uniform_bits() >= keep_from ? 1 : 0;
   rng_ = rng;
   drawn_ = frozen_ ? std::max(drawn_, n) : n;
   const float scale = scale_;

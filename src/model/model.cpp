@@ -80,8 +80,8 @@ Model Model::build(const ModelSpec& spec, uint64_t seed) {
   m.absorbed_.assign(m.ops_.size(), false);
   for (size_t i = 1; i < m.ops_.size(); ++i) {
     auto* act = dynamic_cast<Activation*>(m.ops_[i]);
-    if (act && act->kind() == ActivationKind::relu && !m.absorbed_[i - 1] && m.ops_[i - 1]->absorb_relu())
-      m.absorbed_[i] = true;
+    const bool relu = act && act->kind() == ActivationKind::relu;
+    if (relu && !m.absorbed_[i - 1] && m.ops_[i - 1]->absorb_relu()) m.absorbed_[i] = true;
   }
   // Operations before the first one with parameters need no input gradient: backward skips
   // them, and the first parameterised one does not compute its dx (for conv_bn, no col2im of
