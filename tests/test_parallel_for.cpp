@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "core/parallel_for.h"
@@ -30,4 +32,17 @@ TEST_CASE("parallel_for runs small loops on the caller and survives many calls",
   }
   CHECK(total == 2000 * 100);
   CHECK(parallel_threads() >= 1);
+}
+
+TEST_CASE("parallel_for wakes workers that went to sleep, at any gap between calls", "[parallel]") {
+  // Workers spin a while after a call, then sleep; a call can land while one decides to sleep.
+  // Gaps around the spin time exercise that hand-over: a lost wake-up would hang here.
+  int64_t total = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::this_thread::sleep_for(std::chrono::microseconds(round % 3 == 0 ? 0 : 200 + 3 * round));
+    std::atomic<int64_t> covered{0};
+    parallel_for(64, [&](int64_t begin, int64_t end) { covered += end - begin; });
+    total += covered;
+  }
+  CHECK(total == 300 * 64);
 }
