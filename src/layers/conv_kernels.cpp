@@ -59,12 +59,22 @@ constexpr int64_t kFilterBlock = 64;
 constexpr int kTapLanes = 16;
 int64_t tap_vectors(const Geometry& g) { return (g.run() + kTapLanes - 1) / kTapLanes; }
 
-// Offset of output pixel p's receptive field (its top-left tap) in the padded batch.
-int64_t pixel_offset(const Geometry& g, int64_t p) {
+// Offsets of the receptive fields (their top-left taps) of output pixels [p, p + n) in the
+// padded batch. One division for the first pixel, then steps: two divisions per pixel cost more
+// than the taps of a 3x3 single-channel convolution.
+void pixel_offsets(const Geometry& g, int64_t p, int64_t n, int64_t* out) {
   const int64_t per_image = g.pixels();
-  const int64_t b = p / per_image, q = p % per_image;
-  const int64_t oy = q / g.out_w, ox = q % g.out_w;
-  return b * g.image_stride() + (oy * g.stride_h * g.padded_w + ox * g.stride_w) * g.in_c;
+  int64_t b = p / per_image, oy = (p % per_image) / g.out_w, ox = (p % per_image) % g.out_w;
+  for (int64_t i = 0; i < n; ++i) {
+    out[i] = b * g.image_stride() + (oy * g.stride_h * g.padded_w + ox * g.stride_w) * g.in_c;
+    if (++ox == g.out_w) {
+      ox = 0;
+      if (++oy == g.out_h) {
+        oy = 0;
+        ++b;
+      }
+    }
+  }
 }
 
 // Calls body.template operator()<N>() for a runtime n in [1, 8].
@@ -103,8 +113,10 @@ void forward_block(const Geometry& g, const float* padded, const float* w, const
   for (int v = 0; v < NV; ++v) b[v] = bias ? load<L>(bias + v * L) : Vec<L>{};
   for (int64_t p = p_begin; p < p_end; p += R) {
     const int n = static_cast<int>(std::min<int64_t>(R, p_end - p));
+    int64_t offsets[R];
+    pixel_offsets(g, p, n, offsets);
     const float* in[R];
-    for (int r = 0; r < R; ++r) in[r] = padded + pixel_offset(g, p + std::min(r, n - 1));
+    for (int r = 0; r < R; ++r) in[r] = padded + offsets[std::min(r, n - 1)];
     Vec<L> acc[R][NV];
 #pragma GCC unroll 12
     for (int r = 0; r < R; ++r)
@@ -146,11 +158,10 @@ constexpr int64_t kGradientPixelBlock = 128;
 
 // One tap tile (taps j0..j0+R of kernel row ky) x one filter block, accumulated over the
 // pixels whose offsets are given:  G[ky*run + j0 + r, f] += sum_p padded[off_p + ky*rs + j0 + r] * dy[p, f0 + f]
-template <int L, int NV>
+template <int L, int NV, int R>
 void kernel_gradient_tile(const Geometry& g, const float* padded, const float* dy, int64_t ldy,
                           int64_t f0, const int64_t* offsets, int64_t p0, int64_t count,
                           int64_t ky, int64_t j0, float* grad_block) {
-  constexpr int R = tile_rows<L, NV>();
   const int n = static_cast<int>(std::min<int64_t>(R, g.run() - j0));
   float* g_rows = grad_block + (ky * g.run() + j0) * (NV * L);
   Vec<L> acc[R][NV];
@@ -174,10 +185,11 @@ void kernel_gradient_tile(const Geometry& g, const float* padded, const float* d
     for (int v = 0; v < NV; ++v) store<L>(g_rows + (r * NV + v) * L, acc[r][v]);
 }
 
-template <int L, int NV>
-void kernel_gradient_block(const Geometry& g, const float* padded, const float* dy, int64_t ldy,
-                           int64_t f0, int64_t total_pixels, float* grad_block) {
-  constexpr int R = tile_rows<L, NV>();
+// R taps per tile; a kernel row of fewer taps (3 for a 3x3 single-channel convolution) gets
+// tiles of just its taps rather than mostly idle accumulators.
+template <int L, int NV, int R>
+void kernel_gradient_rows(const Geometry& g, const float* padded, const float* dy, int64_t ldy,
+                          int64_t f0, int64_t total_pixels, float* grad_block) {
   const int64_t tiles_per_row = (g.run() + R - 1) / R;
   // Threads own disjoint tap tiles, so each gradient value is summed by one thread, over the
   // pixels in a fixed order: the result does not depend on timing.
@@ -185,12 +197,25 @@ void kernel_gradient_block(const Geometry& g, const float* padded, const float* 
     int64_t offsets[kGradientPixelBlock];
     for (int64_t p0 = 0; p0 < total_pixels; p0 += kGradientPixelBlock) {
       const int64_t count = std::min(kGradientPixelBlock, total_pixels - p0);
-      for (int64_t i = 0; i < count; ++i) offsets[i] = pixel_offset(g, p0 + i);
+      pixel_offsets(g, p0, count, offsets);
       for (int64_t t = t_begin; t < t_end; ++t) {
-        kernel_gradient_tile<L, NV>(g, padded, dy, ldy, f0, offsets, p0, count, t / tiles_per_row,
-                                    (t % tiles_per_row) * R, grad_block);
+        kernel_gradient_tile<L, NV, R>(g, padded, dy, ldy, f0, offsets, p0, count,
+                                       t / tiles_per_row, (t % tiles_per_row) * R, grad_block);
       }
     }
+  });
+}
+
+template <int L, int NV>
+void kernel_gradient_block(const Geometry& g, const float* padded, const float* dy, int64_t ldy,
+                           int64_t f0, int64_t total_pixels, float* grad_block) {
+  constexpr int R = tile_rows<L, NV>();
+  if (g.run() >= std::min(R, 8)) {
+    kernel_gradient_rows<L, NV, R>(g, padded, dy, ldy, f0, total_pixels, grad_block);
+    return;
+  }
+  with_vector_count(g.run(), [&]<int Taps>() {
+    kernel_gradient_rows<L, NV, Taps>(g, padded, dy, ldy, f0, total_pixels, grad_block);
   });
 }
 
@@ -370,7 +395,7 @@ void input_gradient(const Geometry& g, const float* dy, int64_t batch,
       std::fill(image, image + g.image_stride(), 0.0f);
       for (int64_t p = 0; p < per_image; p += R) {
         const int n = static_cast<int>(std::min<int64_t>(R, per_image - p));
-        for (int r = 0; r < n; ++r) offsets[r] = pixel_offset(g, b * per_image + p + r);
+        pixel_offsets(g, b * per_image + p, n, offsets);
         input_gradient_pixels<NT>(g, dy + (b * per_image + p) * g.filters, packed_transposed,
                                   offsets, n, padded_dx);
       }
