@@ -44,6 +44,12 @@ struct SweepFixture {
     return write_text(dir.path, name, text);
   }
 
+  // "--config C --grid GRID --out OUT --data D": a sweep of the base config on the fixture's data.
+  std::string sweep_args(const std::string& grid, const std::filesystem::path& out) const {
+    return "--config '" + config + "' --grid '" + grid + "' --out '" + out.string() + "' --data '" +
+           data.string() + "'";
+  }
+
   // Runs `mnistnet ARGS` with the working directory `work`.
   CliResult run(const std::string& args) const { return run_cli(args, dir.path, work); }
 };

@@ -206,8 +206,7 @@ TEST_CASE("A finished trial is not reused when the base config changed under it"
   const std::string sweep =
       f.sweep_file("s.json", R"({"fixed": {"training.epochs": 1}, "grid": {"seed": [1]}})");
   const fs::path out = f.dir.path / "sweep";
-  const std::string command = "sweep -q --config '" + f.config + "' --grid '" + sweep +
-                              "' --out '" + out.string() + "' --data '" + f.data.string() + "'";
+  const std::string command = "sweep -q " + f.sweep_args(sweep, out);
   REQUIRE(f.run(command).exit_code == 0);
   std::string changed = kSweepBaseConfig;
   changed.replace(changed.find("\"batch_size\": 20"), 16, "\"batch_size\": 10");
@@ -223,9 +222,7 @@ TEST_CASE("Killing a sweep halfway and running it again finishes only the missin
   const std::string sweep = f.sweep_file("s.json", R"({"fixed": {"training.epochs": 2},
       "grid": {"seed": [1, 2, 3, 4, 5, 6]}})");
   const fs::path out = f.dir.path / "sweep";
-  const std::string args = "sweep --config '" + f.config + "' --grid '" + sweep +
-                           "' --jobs 1 --out '" + out.string() + "' --data '" + f.data.string() +
-                           "'";
+  const std::string args = "sweep --jobs 1 " + f.sweep_args(sweep, out);
   const std::string pid_file = (f.dir.path / "pid").string();
   const std::string background =
       "cd '" + f.work.string() + "' && { '" + std::string(MNISTNET_BINARY) + "' " + args + " >'" +
@@ -269,12 +266,9 @@ TEST_CASE(
   const std::string sweep = f.sweep_file("s.json", R"({"fixed": {"training.epochs": 1},
       "grid": {"training.batch_size": [10, 20], "model.layers.2.rate": [0.1, 0.4]}})");
   const fs::path local = f.dir.path / "local", array = f.dir.path / "array";
-  const std::string common =
-      "--config '" + f.config + "' --grid '" + sweep + "' --data '" + f.data.string() + "'";
-  REQUIRE(f.run("sweep -q --jobs 2 " + common + " --out '" + local.string() + "'").exit_code == 0);
+  REQUIRE(f.run("sweep -q --jobs 2 " + f.sweep_args(sweep, local)).exit_code == 0);
 
-  CliResult emitted =
-      f.run("sweep --emit slurm --jobs 2 " + common + " --out '" + array.string() + "'");
+  CliResult emitted = f.run("sweep --emit slurm --jobs 2 " + f.sweep_args(sweep, array));
   INFO(emitted.out << emitted.err);
   REQUIRE(emitted.exit_code == 0);
   CHECK_THAT(emitted.out, Contains("sbatch " + (array / "sweep.sbatch").string()));
@@ -316,8 +310,7 @@ TEST_CASE("Two sweeps into one directory: the second is refused while the first 
   const int fd = ::open((out / ".sweep.lock").c_str(), O_RDWR | O_CREAT, 0644);
   REQUIRE(fd >= 0);
   REQUIRE(::flock(fd, LOCK_EX) == 0);  // as a running sweep holds it
-  const std::string command = "sweep -q --config '" + f.config + "' --grid '" + sweep +
-                              "' --out '" + out.string() + "' --data '" + f.data.string() + "'";
+  const std::string command = "sweep -q " + f.sweep_args(sweep, out);
   CliResult refused = f.run(command);
   CHECK(refused.exit_code == 2);
   CHECK_THAT(refused.err, Contains("another mnistnet sweep is running in this directory"));

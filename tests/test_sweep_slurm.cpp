@@ -64,11 +64,8 @@ TEST_CASE("Slurm: the emitted array runs on a local Slurm and --collect equals t
   const std::string sweep = f.sweep_file("s.json", R"({"fixed": {"training.epochs": 1},
       "grid": {"training.batch_size": [10, 20], "training.optimizer.learning_rate": [0.01, 0.003]}})");
   const fs::path local = f.dir.path / "local", array = f.dir.path / "array";
-  const std::string common =
-      "--config '" + f.config + "' --grid '" + sweep + "' --data '" + f.data.string() + "'";
-  REQUIRE(f.run("sweep -q --jobs 2 " + common + " --out '" + local.string() + "'").exit_code == 0);
-  REQUIRE(f.run("sweep --emit slurm --jobs 2 " + common + " --out '" + array.string() + "'")
-              .exit_code == 0);
+  REQUIRE(f.run("sweep -q --jobs 2 " + f.sweep_args(sweep, local)).exit_code == 0);
+  REQUIRE(f.run("sweep --emit slurm --jobs 2 " + f.sweep_args(sweep, array)).exit_code == 0);
 
   const Shell submitted =
       shell(conf_prefix + "cd '" + f.work.string() + "' && timeout 300 sbatch --wait '" +

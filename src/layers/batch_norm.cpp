@@ -21,6 +21,12 @@ void for_row_blocks(int64_t rows, Body&& body) {
   });
 }
 
+// x_hat, the normalised value of x in a column with this mean and 1 / sqrt(var + epsilon): both
+// backward passes recompute it with this one expression.
+inline float normalized(float x, double mean, float inv_std) {
+  return static_cast<float>(x - mean) * inv_std;
+}
+
 }  // namespace
 
 BatchNormalization::BatchNormalization(BatchNormOptions options) : o_(options) {}
@@ -191,9 +197,8 @@ void BatchNormalization::backward_through(const float* x, const float* y, const 
         const float* __restrict dyr = dy + r * cols;
         for (int64_t c = 0; c < cols; ++c) {
           const float g = gradient(yr, dyr, c);
-          const float x_hat = static_cast<float>(xr[c] - mean[c]) * inv_std[c];
           acc_dy[c] += g;
-          acc_dyx[c] += static_cast<double>(g) * x_hat;
+          acc_dyx[c] += static_cast<double>(g) * normalized(xr[c], mean[c], inv_std[c]);
         }
       }
     }
@@ -228,7 +233,7 @@ void BatchNormalization::backward_through(const float* x, const float* y, const 
       const float* __restrict dyr = dy + r * cols;
       float* __restrict dxr = dx + r * cols;
       for (int64_t c = 0; c < cols; ++c) {
-        const float x_hat = static_cast<float>(xr[c] - mean[c]) * inv_std[c];
+        const float x_hat = normalized(xr[c], mean[c], inv_std[c]);
         dxr[c] = scale[c] * (gradient(yr, dyr, c) - mean_dy[c] - x_hat * mean_dyx[c]);
       }
     }

@@ -54,8 +54,6 @@ class BatchNormalization final : public Layer {
 
  private:
   BatchNormOptions o_;
-  template <bool kRelu>
-  void backward_through(const float* x, const float* y, const float* dy, float* dx, int64_t batch);
   bool relu_ = false;             // the output is relu(batch norm), see absorb_relu()
   int64_t channels_ = 0;          // C, the last dimension
   int64_t rows_per_example_ = 0;  // elements per example / C (H * W for an image)
@@ -73,11 +71,8 @@ class BatchNormalization final : public Layer {
   void sum_columns_into(std::vector<double>& out) const;
   bool last_training_ = false;
 
-  // The normalised value of x in column c, the same expression in forward and backward.
-  float x_hat(float x, int64_t c) const {
-    const auto i = static_cast<size_t>(c);
-    return static_cast<float>(x - mean_[i]) * inv_std_[i];
-  }
+  template <bool kRelu>
+  void backward_through(const float* x, const float* y, const float* dy, float* dx, int64_t batch);
 };
 
 }  // namespace mnistnet

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-
 namespace mnistnet {
 
 Shape Conv2D::build(const Shape& input) {
@@ -10,25 +9,21 @@ Shape Conv2D::build(const Shape& input) {
     throw ShapeError("Conv2D needs an image input [height, width, channels], got " +
                      shape_string(input) + "; add a Reshape layer before it");
   }
-  in_h_ = input[0];
-  in_w_ = input[1];
-  in_c_ = input[2];
-  if (!o_.same && (in_h_ < o_.kernel_h || in_w_ < o_.kernel_w)) {
+  const int64_t in_h = input[0], in_w = input[1], in_c = input[2];
+  if (!o_.same && (in_h < o_.kernel_h || in_w < o_.kernel_w)) {
     throw ShapeError("a " + std::to_string(o_.kernel_h) + "x" + std::to_string(o_.kernel_w) +
                      " kernel with padding \"valid\" does not fit an input of " + shape_string(input));
   }
-  const Padding1D rows = o_.same ? same_padding(in_h_, o_.kernel_h, o_.stride_h)
-                                 : valid_padding(in_h_, o_.kernel_h, o_.stride_h);
-  const Padding1D cols = o_.same ? same_padding(in_w_, o_.kernel_w, o_.stride_w)
-                                 : valid_padding(in_w_, o_.kernel_w, o_.stride_w);
-  out_h_ = rows.out;
-  out_w_ = cols.out;
+  const Padding1D rows = o_.same ? same_padding(in_h, o_.kernel_h, o_.stride_h)
+                                 : valid_padding(in_h, o_.kernel_h, o_.stride_h);
+  const Padding1D cols = o_.same ? same_padding(in_w, o_.kernel_w, o_.stride_w)
+                                 : valid_padding(in_w, o_.kernel_w, o_.stride_w);
   g_ = conv_kernels::Geometry{};
-  g_.in_h = in_h_;
-  g_.in_w = in_w_;
-  g_.in_c = in_c_;
-  g_.out_h = out_h_;
-  g_.out_w = out_w_;
+  g_.in_h = in_h;
+  g_.in_w = in_w;
+  g_.in_c = in_c;
+  g_.out_h = rows.out;
+  g_.out_w = cols.out;
   g_.filters = o_.filters;
   g_.kernel_h = o_.kernel_h;
   g_.kernel_w = o_.kernel_w;
@@ -38,10 +33,9 @@ Shape Conv2D::build(const Shape& input) {
   g_.pad_left = cols.before;
   // Tall enough for every receptive field and for the whole input ("valid" with a stride may
   // leave input rows no field reads).
-  g_.padded_h = std::max((out_h_ - 1) * o_.stride_h + o_.kernel_h, rows.before + in_h_);
-  g_.padded_w = std::max((out_w_ - 1) * o_.stride_w + o_.kernel_w, cols.before + in_w_);
-  patch_ = o_.kernel_h * o_.kernel_w * in_c_;
-  kernel_.assign(static_cast<size_t>(patch_ * o_.filters), 0.0f);
+  g_.padded_h = std::max((rows.out - 1) * o_.stride_h + o_.kernel_h, rows.before + in_h);
+  g_.padded_w = std::max((cols.out - 1) * o_.stride_w + o_.kernel_w, cols.before + in_w);
+  kernel_.assign(static_cast<size_t>(g_.patch() * o_.filters), 0.0f);
   kernel_grad_.assign(kernel_.size(), 0.0f);
   if (o_.use_bias) {
     bias_.assign(static_cast<size_t>(o_.filters), 0.0f);
@@ -52,18 +46,18 @@ Shape Conv2D::build(const Shape& input) {
   packed_grad_.assign(packed_kernel_.size(), 0.0f);
   packed_transposed_.assign(static_cast<size_t>(g_.packed_transposed_size()), 0.0f);
   capacity_ = 0;
-  return {out_h_, out_w_, o_.filters};
+  return {g_.out_h, g_.out_w, o_.filters};
 }
 
 void Conv2D::initialize(Rng& rng) {
   // Keras: fan_in = kh*kw*Cin, fan_out = kh*kw*Cout.
-  const int64_t fan_in = patch_, fan_out = o_.kernel_h * o_.kernel_w * o_.filters;
-  initialize_weights(o_.kernel_init, kernel_.data(), patch_ * o_.filters, fan_in, fan_out, rng);
+  const int64_t fan_in = g_.patch(), fan_out = o_.kernel_h * o_.kernel_w * o_.filters;
+  initialize_weights(o_.kernel_init, kernel_.data(), fan_in * o_.filters, fan_in, fan_out, rng);
   if (o_.use_bias) initialize_weights(o_.bias_init, bias_.data(), o_.filters, fan_in, fan_out, rng);
 }
 
 std::vector<ParamRef> Conv2D::params() {
-  std::vector<ParamRef> p{{"kernel", {o_.kernel_h, o_.kernel_w, in_c_, o_.filters}, kernel_.data(), kernel_grad_.data(), true}};
+  std::vector<ParamRef> p{{"kernel", {o_.kernel_h, o_.kernel_w, g_.in_c, o_.filters}, kernel_.data(), kernel_grad_.data(), true}};
   if (o_.use_bias) p.push_back({"bias", {o_.filters}, bias_.data(), bias_grad_.data(), true});
   return p;
 }
@@ -87,10 +81,10 @@ void Conv2D::forward(const float* x, float* y, int64_t batch, bool training) {
   if (o_.use_bias) std::copy(bias_.begin(), bias_.end(), padded_bias_.begin());
   for (int64_t first = 0; first < batch; first += chunk) {
     const int64_t n = std::min(chunk, batch - first);
-    conv_kernels::pad_input(g_, x + first * in_h_ * in_w_ * in_c_, n, padded_x_.data());
+    conv_kernels::pad_input(g_, x + first * g_.in_h * g_.in_w * g_.in_c, n, padded_x_.data());
     conv_kernels::forward(g_, padded_x_.data(), n, packed_kernel_.data(),
                   o_.use_bias ? padded_bias_.data() : nullptr,
-                  y + first * out_h_ * out_w_ * o_.filters);
+                  y + first * g_.pixels() * o_.filters);
   }
 }
 
@@ -102,7 +96,7 @@ void Conv2D::backward(const float* /*x*/, const float* /*y*/, const float* dy, f
   if (o_.use_bias) {
     // Each filter's sum runs over the pixels in order; through a restrict pointer GCC keeps the
     // sums in vector registers instead of a load and store per pixel (1 ms per conv step).
-    const int64_t rows = batch * out_h_ * out_w_, filters = o_.filters;
+    const int64_t rows = batch * g_.pixels(), filters = o_.filters;
     float* __restrict sums = bias_grad_.data();
     std::fill_n(sums, filters, 0.0f);
     for (int64_t r = 0; r < rows; ++r) {

@@ -34,7 +34,7 @@ class Conv2D final : public Layer {
   void forward(const float* x, float* y, int64_t batch, bool training) override;
   void backward(const float* x, const float* y, const float* dy, float* dx,
                 int64_t batch) override;
-  int64_t forward_flops() const override { return 2 * out_h_ * out_w_ * patch_ * o_.filters; }
+  int64_t forward_flops() const override { return 2 * g_.pixels() * g_.patch() * o_.filters; }
 
  private:
   void ensure_capacity(int64_t images);
@@ -44,8 +44,6 @@ class Conv2D final : public Layer {
 
   Conv2DOptions o_;
   conv_kernels::Geometry g_;
-  int64_t in_h_ = 0, in_w_ = 0, in_c_ = 0, out_h_ = 0, out_w_ = 0;
-  int64_t patch_ = 0;  // kh * kw * Cin
   std::vector<float> kernel_, bias_, kernel_grad_, bias_grad_;
   // Layouts of conv_kernels.h, refreshed from kernel_ and bias_ every call.
   std::vector<float> packed_kernel_, packed_transposed_, packed_grad_, padded_bias_;
