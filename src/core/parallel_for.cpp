@@ -118,9 +118,9 @@ WorkerPool& pool() {
   return instance;
 }
 
-}  // namespace
+std::atomic<int> thread_cap{0};  // set_parallel_threads(); 0: all of the pool
 
-std::atomic<int> thread_cap{0};  // 0: all of the pool
+}  // namespace
 
 int parallel_threads() {
   const int cap = thread_cap.load(std::memory_order_relaxed);

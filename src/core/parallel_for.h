@@ -1,7 +1,8 @@
 #pragma once
 // Splits a loop over the machine's cores: the calling thread takes one share, a small pool of
-// persistent workers the others. For the memory-bound work between GEMMs (im2col, col2im,
-// batch norm) that would otherwise run on one core while OpenBLAS uses both.
+// persistent workers the others. Every multi-core part of the engine runs on it: the
+// convolution kernels, GEMMs split by columns (OpenBLAS itself is single-threaded), batch norm,
+// the element-wise layers and the optimizer.
 //
 //   parallel_for(rows, [&](int64_t begin, int64_t end) { for (r = begin; r < end; ++r) ... });
 //

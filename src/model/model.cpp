@@ -84,8 +84,8 @@ Model Model::build(const ModelSpec& spec, uint64_t seed) {
     if (relu && !m.absorbed_[i - 1] && m.ops_[i - 1]->absorb_relu()) m.absorbed_[i] = true;
   }
   // Operations before the first one with parameters need no input gradient: backward skips
-  // them, and the first parameterised one does not compute its dx (for conv_bn, no col2im of
-  // the first convolution).
+  // them, and the first parameterised one does not compute its dx (for conv_bn, no input gradient
+  // of the first convolution).
   m.first_needing_dx_ = m.ops_.size();
   for (size_t i = 0; i < m.ops_.size(); ++i) {
     if (!m.ops_[i]->params().empty()) {
