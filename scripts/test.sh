@@ -11,7 +11,16 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${MNISTNET_BUILD_DIR:-$root/build}
 
-bash "$root/scripts/setup.sh"
+MNISTNET_EXTRA_PACKAGES="clang-format ${MNISTNET_EXTRA_PACKAGES:-}" bash "$root/scripts/setup.sh"
+
+# Every tracked C++ file is clang-formatted (.clang-format at the root); a difference fails the run.
+unformatted=$(cd "$root" && git ls-files '*.cpp' '*.h' | xargs -r clang-format --dry-run 2>&1 |
+  grep 'warning:' | cut -d: -f1 | sort -u || true)
+if [[ -n $unformatted ]]; then
+  printf 'test: clang-format would change these files (git ls-files "*.cpp" "*.h" | xargs clang-format -i):\n%s\n' \
+    "$unformatted" >&2
+  exit 1
+fi
 # The report's browser test renders a page in headless Chromium (it is skipped without it).
 if ! command -v chromium >/dev/null 2>&1; then
   sudo_cmd=()

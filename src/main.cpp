@@ -23,71 +23,115 @@ int main(int argc, char** argv) {
   CLI::App app{"mnistnet: train, evaluate and inspect neural networks on MNIST-style data"};
   app.set_version_flag("--version", std::string("mnistnet ") + MNISTNET_VERSION);
   app.require_subcommand(1);
-  // CLI::PositiveNumber says "not in range 0.000000 to 1797693134862315708145274237317043567980...".
+  // CLI::PositiveNumber says "not in range 0.000000 to
+  // 1797693134862315708145274237317043567980...".
   const auto positive = CLI::Range(int64_t{1}, int64_t{INT32_MAX});
   const auto non_negative = CLI::Range(int64_t{0}, int64_t{INT32_MAX});
 
   mnistnet::TrainOptions train;
   auto* train_cmd = app.add_subcommand("train", "Train a model from a JSON config");
-  train_cmd->add_option("-c,--config", train.config, "Config file (JSON); optional with --resume")->check(CLI::ExistingFile);
-  train_cmd->add_option("--set", train.overrides, "Override a config key: key.path=value (repeatable)");
+  train_cmd->add_option("-c,--config", train.config, "Config file (JSON); optional with --resume")
+      ->check(CLI::ExistingFile);
+  train_cmd->add_option("--set", train.overrides,
+                        "Override a config key: key.path=value (repeatable)");
   train_cmd->add_option("--run-dir", train.run_dir, "Run directory (default: runs/<config name>)");
   train_cmd->add_option("--data", train.data_dir, "Directory with the four IDX files");
   train_cmd->add_flag("-q,--quiet", train.quiet, "No progress output");
-  train_cmd->add_option("--resume", train.resume, "Continue RUN_DIR from its newest checkpoint")->check(CLI::ExistingDirectory);
-  train_cmd->add_option("--weights", train.weights, "Start from a trained model's weights (.mnn or checkpoint), fresh optimizer")->check(CLI::ExistingFile);
-  train_cmd->add_flag("--force", train.force, "With --resume: continue even if the config differs from the run's");
+  train_cmd->add_option("--resume", train.resume, "Continue RUN_DIR from its newest checkpoint")
+      ->check(CLI::ExistingDirectory);
+  train_cmd
+      ->add_option("--weights", train.weights,
+                   "Start from a trained model's weights (.mnn or checkpoint), fresh optimizer")
+      ->check(CLI::ExistingFile);
+  train_cmd->add_flag("--force", train.force,
+                      "With --resume: continue even if the config differs from the run's");
 
   mnistnet::EvalOptions eval;
   auto* eval_cmd = app.add_subcommand("eval", "Evaluate a saved model on the test set");
   eval_cmd->add_option("-m,--model", eval.model, "Model file (.mnn; default: the latest run's)");
   eval_cmd->add_option("--data", eval.data_dir, "Directory with the IDX files");
-  eval_cmd->add_option("--batch-size", eval.batch_size, "Batch size (default: as in training)")->check(positive);
+  eval_cmd->add_option("--batch-size", eval.batch_size, "Batch size (default: as in training)")
+      ->check(positive);
   eval_cmd->add_flag("--json", eval.json, "Print one JSON object");
 
   mnistnet::SummaryOptions summary;
-  auto* summary_cmd = app.add_subcommand("summary", "Print the Keras-style summary of a config's model");
-  summary_cmd->add_option("-c,--config", summary.config, "Config file (JSON)")->required()->check(CLI::ExistingFile);
-  summary_cmd->add_option("--set", summary.overrides, "Override a config key: key.path=value (repeatable)");
+  auto* summary_cmd =
+      app.add_subcommand("summary", "Print the Keras-style summary of a config's model");
+  summary_cmd->add_option("-c,--config", summary.config, "Config file (JSON)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  summary_cmd->add_option("--set", summary.overrides,
+                          "Override a config key: key.path=value (repeatable)");
   summary_cmd->add_flag("--json", summary.json, "Print JSON instead of the table");
 
   mnistnet::BenchOptions bench;
-  auto* bench_cmd = app.add_subcommand("bench", "Measure training and inference speed of a config's model (random data)");
-  bench_cmd->add_option("-c,--config", bench.config, "Config file (JSON)")->required()->check(CLI::ExistingFile);
-  bench_cmd->add_option("--set", bench.overrides, "Override a config key: key.path=value (repeatable)");
+  auto* bench_cmd = app.add_subcommand(
+      "bench", "Measure training and inference speed of a config's model (random data)");
+  bench_cmd->add_option("-c,--config", bench.config, "Config file (JSON)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  bench_cmd->add_option("--set", bench.overrides,
+                        "Override a config key: key.path=value (repeatable)");
   bench_cmd->add_option("--steps", bench.steps, "Timed training steps")->check(positive);
   bench_cmd->add_option("--warmup", bench.warmup, "Untimed steps first")->check(non_negative);
-  bench_cmd->add_option("--threads", bench.threads, "Threads (default: the config's training.threads, else all cores)")->check(non_negative);
-  bench_cmd->add_option("--infer-batch", bench.infer_batch, "Inference batch size")->check(positive);
+  bench_cmd
+      ->add_option("--threads", bench.threads,
+                   "Threads (default: the config's training.threads, else all cores)")
+      ->check(non_negative);
+  bench_cmd->add_option("--infer-batch", bench.infer_batch, "Inference batch size")
+      ->check(positive);
   bench_cmd->add_flag("--peak", bench.peak, "Also measure the SGEMM peak of this machine");
   bench_cmd->add_option("--weights", bench.weights, "Start from a trained model's weights (.mnn)");
   bench_cmd->add_flag("--json", bench.json, "Print one JSON object");
 
   mnistnet::PredictOptions predict;
-  auto* predict_cmd = app.add_subcommand("predict", "Recognise the digits in image files (PNG, JPEG, BMP, PGM)");
+  auto* predict_cmd =
+      app.add_subcommand("predict", "Recognise the digits in image files (PNG, JPEG, BMP, PGM)");
   predict_cmd->add_option("images", predict.images, "Image files")->required();
-  predict_cmd->add_option("-m,--model", predict.model, "Model file (.mnn; default: the latest run's)");
-  predict_cmd->add_option("--dump-preprocessed", predict.dump_dir, "Write the 28x28 input of each image to DIR");
+  predict_cmd->add_option("-m,--model", predict.model,
+                          "Model file (.mnn; default: the latest run's)");
+  predict_cmd->add_option("--dump-preprocessed", predict.dump_dir,
+                          "Write the 28x28 input of each image to DIR");
   predict_cmd->add_flag("--json", predict.json, "Print a JSON array");
 
   mnistnet::ReportOptions report;
-  auto* report_cmd = app.add_subcommand("report", "Write report.html for a run, or overlay several runs' curves");
-  report_cmd->add_option("runs", report.run_dirs, "Run directories")->required()->check(CLI::ExistingDirectory);
-  report_cmd->add_option("-o,--out", report.out, "Output file when comparing several runs (default: report.html)");
+  auto* report_cmd =
+      app.add_subcommand("report", "Write report.html for a run, or overlay several runs' curves");
+  report_cmd->add_option("runs", report.run_dirs, "Run directories")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  report_cmd->add_option("-o,--out", report.out,
+                         "Output file when comparing several runs (default: report.html)");
   report_cmd->add_option("--data", report.data_dir, "Directory with the IDX files");
 
   mnistnet::SweepOptions sweep;
-  auto* sweep_cmd = app.add_subcommand("sweep", "Train a grid or random search of config variants; rank them");
-  sweep_cmd->add_option("-c,--config", sweep.config, "Base config file (JSON)")->check(CLI::ExistingFile);
-  sweep_cmd->add_option("--grid", sweep.grid, "Sweep file (JSON): grid values and/or random distributions per key path")->check(CLI::ExistingFile);
-  sweep_cmd->add_option("--set", sweep.overrides, "Override a config key in every trial: key.path=value (repeatable)");
-  auto* jobs_opt = sweep_cmd->add_option("-j,--jobs", sweep.jobs, "Trials at a time (Slurm: array throttle)")->check(positive);
-  sweep_cmd->add_option("--threads", sweep.threads, "Threads per trial (default: CPUs / jobs; Slurm: 1)")->check(positive);
+  auto* sweep_cmd =
+      app.add_subcommand("sweep", "Train a grid or random search of config variants; rank them");
+  sweep_cmd->add_option("-c,--config", sweep.config, "Base config file (JSON)")
+      ->check(CLI::ExistingFile);
+  sweep_cmd
+      ->add_option("--grid", sweep.grid,
+                   "Sweep file (JSON): grid values and/or random distributions per key path")
+      ->check(CLI::ExistingFile);
+  sweep_cmd->add_option("--set", sweep.overrides,
+                        "Override a config key in every trial: key.path=value (repeatable)");
+  auto* jobs_opt =
+      sweep_cmd->add_option("-j,--jobs", sweep.jobs, "Trials at a time (Slurm: array throttle)")
+          ->check(positive);
+  sweep_cmd
+      ->add_option("--threads", sweep.threads, "Threads per trial (default: CPUs / jobs; Slurm: 1)")
+      ->check(positive);
   sweep_cmd->add_option("-o,--out", sweep.out, "Sweep directory (default: runs/<sweep file name>)");
-  sweep_cmd->add_option("--metric", sweep.metric, "Leaderboard order: val_accuracy, best_val_accuracy, val_loss, best_val_loss");
-  sweep_cmd->add_option("--data", sweep.data_dir, "Directory with the four IDX files (passed to every trial)");
+  sweep_cmd->add_option(
+      "--metric", sweep.metric,
+      "Leaderboard order: val_accuracy, best_val_accuracy, val_loss, best_val_loss");
+  sweep_cmd->add_option("--data", sweep.data_dir,
+                        "Directory with the four IDX files (passed to every trial)");
   sweep_cmd->add_option("--emit", sweep.emit, "Write a job script instead of running: slurm");
-  sweep_cmd->add_option("--collect", sweep.collect, "Build the leaderboard of a sweep directory's finished trials")->check(CLI::ExistingDirectory);
+  sweep_cmd
+      ->add_option("--collect", sweep.collect,
+                   "Build the leaderboard of a sweep directory's finished trials")
+      ->check(CLI::ExistingDirectory);
   sweep_cmd->add_flag("-q,--quiet", sweep.quiet, "No progress output or table");
 
   try {

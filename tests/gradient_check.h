@@ -14,10 +14,10 @@ namespace mnistnet::testing {
 
 struct GradientCheckOptions {
   int64_t batch = 3;
-  float step = 1e-2f;          // central difference step
-  double tolerance = 2e-2;     // relative, scaled by max(|numeric|, |analytic|, 1)
-  double kink = 0.0;           // skip inputs within kink_range of this value (ReLU, max-pool)
-  double kink_range = -1.0;    // < 0: no kink window
+  float step = 1e-2f;        // central difference step
+  double tolerance = 2e-2;   // relative, scaled by max(|numeric|, |analytic|, 1)
+  double kink = 0.0;         // skip inputs within kink_range of this value (ReLU, max-pool)
+  double kink_range = -1.0;  // < 0: no kink window
   bool training = true;
   uint64_t seed = 7;
 };

@@ -10,12 +10,15 @@
 
 namespace mnistnet::testing {
 
-inline std::string layer_config_error(const std::string& layer, const std::string& input_shape = "[784]") {
+inline std::string layer_config_error(const std::string& layer,
+                                      const std::string& input_shape = "[784]") {
   try {
-    Model::build(parse_model_spec(nlohmann::json::parse(R"({"input_shape": )" + input_shape + R"(, "layers": [)" + layer +
-                                                        R"(, {"type": "Dense", "units": 10, "activation": "softmax"}]})"),
-                                  "t.json", "/model"),
-                 1);
+    Model::build(
+        parse_model_spec(
+            nlohmann::json::parse(R"({"input_shape": )" + input_shape + R"(, "layers": [)" + layer +
+                                  R"(, {"type": "Dense", "units": 10, "activation": "softmax"}]})"),
+            "t.json", "/model"),
+        1);
   } catch (const ConfigError& e) {
     return e.what();
   }

@@ -1,13 +1,12 @@
 // BatchNormalization: batch vs moving statistics, the moving-average update, Keras's parameter
 // layout, gradients through the batch statistics, and the registry row.
 #include <catch2/catch.hpp>
-
-#include "layer_config_error.h"
 #include <cmath>
 
 #include "config/config_loader.h"
 #include "core/errors.h"
 #include "gradient_check.h"
+#include "layer_config_error.h"
 #include "layers/batch_norm.h"
 #include "model/loss.h"
 #include "model/model.h"
@@ -40,7 +39,9 @@ ParamRef param(BatchNormalization& bn, const std::string& name) {
   return {};
 }
 
-std::string error_of(const std::string& layer) { return mnistnet::testing::layer_config_error(layer); }
+std::string error_of(const std::string& layer) {
+  return mnistnet::testing::layer_config_error(layer);
+}
 
 }  // namespace
 
@@ -297,7 +298,8 @@ TEST_CASE("A relu after batch norm runs inside it, with the same bits as the two
   const auto spec = [](const char* between) {
     return parse_model_spec(nlohmann::json::parse(std::string(R"({"input_shape": [12], "layers": [
         {"type": "Dense", "units": 6, "use_bias": false},
-        {"type": "BatchNormalization", "scale": false},)") + between + R"(
+        {"type": "BatchNormalization", "scale": false},)") +
+                                                  between + R"(
         {"type": "Activation", "activation": "relu"},
         {"type": "Dense", "units": 3, "activation": "softmax"}]})"),
                             "test.json", "/model");

@@ -8,9 +8,9 @@
 #include "text_file.h"
 
 using namespace mnistnet;
+using Catch::Contains;
 using mnistnet::testing::TempDir;
 using mnistnet::testing::write_text;
-using Catch::Contains;
 
 namespace {
 
@@ -62,7 +62,8 @@ TEST_CASE("Wrong values name the file, the JSON pointer and the expectation", "[
   std::string text = kDense2;
   text.replace(text.find("\"units\": 60"), 11, "\"units\": -3");
   const std::string e = error_of(text);
-  CHECK_THAT(e, Contains("x.json: /model/layers/1/units: expected a positive integer") && Contains("got -3"));
+  CHECK_THAT(e, Contains("x.json: /model/layers/1/units: expected a positive integer") &&
+                    Contains("got -3"));
 }
 
 TEST_CASE("Unknown keys are errors, not silently ignored", "[config][errors]") {
@@ -87,8 +88,9 @@ TEST_CASE("Wrong types and choices are reported", "[config][errors]") {
 }
 
 TEST_CASE("Unknown layer types list the known ones", "[config][errors]") {
-  CHECK_THAT(error_of(kDense2, {"model.layers.1.type=Dense3"}),
-             Contains("/model/layers/1/type: unknown layer type \"Dense3\"") && Contains("Flatten"));
+  CHECK_THAT(
+      error_of(kDense2, {"model.layers.1.type=Dense3"}),
+      Contains("/model/layers/1/type: unknown layer type \"Dense3\"") && Contains("Flatten"));
 }
 
 TEST_CASE("Layers whose shapes do not fit are errors naming the layer", "[config][errors]") {
@@ -99,17 +101,20 @@ TEST_CASE("Layers whose shapes do not fit are errors naming the layer", "[config
 }
 
 TEST_CASE("Malformed JSON gives the line and column", "[config][errors]") {
-  CHECK_THAT(error_of("{\n  \"seed\": 1,\n  \"model\": [\n}"), Contains("x.json: line 4, column 1: invalid JSON"));
+  CHECK_THAT(error_of("{\n  \"seed\": 1,\n  \"model\": [\n}"),
+             Contains("x.json: line 4, column 1: invalid JSON"));
   TempDir dir;
-  REQUIRE_THROWS_WITH(load_config((dir.path / "missing.json").string()), Contains("missing.json: cannot open"));
+  REQUIRE_THROWS_WITH(load_config((dir.path / "missing.json").string()),
+                      Contains("missing.json: cannot open"));
 }
 
 TEST_CASE("Overrides with --set reach any key by path, with the same validation", "[config][set]") {
   TempDir dir;
   const std::string path = write_text(dir.path, "c.json", kDense2);
-  Config c = load_config(path, {"seed=7", "training.optimizer.learning_rate=0.01", "model.layers.0.units=300",
-                                "data.dataset=fashion-mnist", "training.lr_schedule.type=exponential",
-                                "training.lr_schedule.decay_rate=0.6"});
+  Config c = load_config(
+      path, {"seed=7", "training.optimizer.learning_rate=0.01", "model.layers.0.units=300",
+             "data.dataset=fashion-mnist", "training.lr_schedule.type=exponential",
+             "training.lr_schedule.decay_rate=0.6"});
   CHECK(c.seed == 7);
   CHECK(c.training.optimizer.learning_rate == 0.01);
   CHECK(c.model.layers[0].args["units"] == 300);
@@ -117,6 +122,8 @@ TEST_CASE("Overrides with --set reach any key by path, with the same validation"
   CHECK(c.training.lr_schedule.decay_rate == 0.6);
   CHECK(c.resolved["seed"] == 7);
   REQUIRE_THROWS_WITH(load_config(path, {"seed"}), Contains("expected key.path=value"));
-  REQUIRE_THROWS_WITH(load_config(path, {"model.layers.9.units=3"}), Contains("/model/layers/9") && Contains("out of range"));
-  REQUIRE_THROWS_WITH(load_config(path, {"training.epochs=0"}), Contains("/training/epochs: expected a positive integer, got 0"));
+  REQUIRE_THROWS_WITH(load_config(path, {"model.layers.9.units=3"}),
+                      Contains("/model/layers/9") && Contains("out of range"));
+  REQUIRE_THROWS_WITH(load_config(path, {"training.epochs=0"}),
+                      Contains("/training/epochs: expected a positive integer, got 0"));
 }

@@ -10,7 +10,8 @@ using mnistnet::testing::random_vector;
 
 namespace {
 
-Conv2DOptions conv(int64_t filters, int64_t kh, int64_t kw, int64_t stride, bool same, bool bias = true) {
+Conv2DOptions conv(int64_t filters, int64_t kh, int64_t kw, int64_t stride, bool same,
+                   bool bias = true) {
   Conv2DOptions o;
   o.filters = filters;
   o.kernel_h = kh;
@@ -24,8 +25,9 @@ Conv2DOptions conv(int64_t filters, int64_t kh, int64_t kw, int64_t stride, bool
 
 // The definition, written as plainly as possible: NHWC input, kernel [kh, kw, cin, cout],
 // TensorFlow's padding with the odd extra pixel after.
-std::vector<float> direct_conv(const std::vector<float>& x, int64_t batch, int64_t h, int64_t w, int64_t cin,
-                               const float* kernel, const float* bias, const Conv2DOptions& o) {
+std::vector<float> direct_conv(const std::vector<float>& x, int64_t batch, int64_t h, int64_t w,
+                               int64_t cin, const float* kernel, const float* bias,
+                               const Conv2DOptions& o) {
   auto pad = [](int64_t in, int64_t k, int64_t s, bool same, int64_t& out) {
     if (!same) {
       out = (in - k) / s + 1;
@@ -35,7 +37,8 @@ std::vector<float> direct_conv(const std::vector<float>& x, int64_t batch, int64
     return std::max<int64_t>((out - 1) * s + k - in, 0) / 2;
   };
   int64_t oh, ow;
-  const int64_t top = pad(h, o.kernel_h, o.stride_h, o.same, oh), left = pad(w, o.kernel_w, o.stride_w, o.same, ow);
+  const int64_t top = pad(h, o.kernel_h, o.stride_h, o.same, oh),
+                left = pad(w, o.kernel_w, o.stride_w, o.same, ow);
   std::vector<float> y(static_cast<size_t>(batch * oh * ow * o.filters));
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t oy = 0; oy < oh; ++oy)
@@ -47,10 +50,12 @@ std::vector<float> direct_conv(const std::vector<float>& x, int64_t batch, int64
               for (int64_t c = 0; c < cin; ++c) {
                 const int64_t iy = oy * o.stride_h - top + ky, ix = ox * o.stride_w - left + kx;
                 if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                sum += static_cast<double>(x[static_cast<size_t>(((b * h + iy) * w + ix) * cin + c)]) *
-                       kernel[((ky * o.kernel_w + kx) * cin + c) * o.filters + f];
+                sum +=
+                    static_cast<double>(x[static_cast<size_t>(((b * h + iy) * w + ix) * cin + c)]) *
+                    kernel[((ky * o.kernel_w + kx) * cin + c) * o.filters + f];
               }
-          y[static_cast<size_t>(((b * oh + oy) * ow + ox) * o.filters + f)] = static_cast<float>(sum);
+          y[static_cast<size_t>(((b * oh + oy) * ow + ox) * o.filters + f)] =
+              static_cast<float>(sum);
         }
   return y;
 }
@@ -64,14 +69,15 @@ TEST_CASE("Conv2D forward equals a direct convolution", "[layers][conv2d]") {
   };
   // The direct kernels tile filters in vectors of 8 or 16 and blocks of 64, so the filter
   // counts include 16, 24, 48 and 64 (whole vectors), 70 and 130 (several blocks with tails).
-  const Case cases[] = {{7, 7, 2, 3, 3, 3, 1, true},   {8, 8, 3, 4, 6, 6, 2, true},   {9, 7, 2, 2, 5, 5, 2, true},
-                        {8, 8, 1, 3, 4, 4, 2, true},   {7, 9, 2, 3, 3, 2, 1, false},  {10, 10, 3, 2, 4, 4, 3, false},
-                        {5, 5, 2, 2, 1, 1, 1, true},   {9, 9, 5, 16, 3, 3, 1, true},  {10, 10, 3, 24, 6, 6, 1, true},
-                        {12, 12, 7, 48, 5, 5, 2, true}, {7, 7, 9, 64, 4, 4, 2, true},  {6, 6, 3, 70, 3, 3, 1, true},
-                        {5, 6, 2, 130, 2, 3, 2, false}};
+  const Case cases[] = {
+      {7, 7, 2, 3, 3, 3, 1, true},    {8, 8, 3, 4, 6, 6, 2, true},  {9, 7, 2, 2, 5, 5, 2, true},
+      {8, 8, 1, 3, 4, 4, 2, true},    {7, 9, 2, 3, 3, 2, 1, false}, {10, 10, 3, 2, 4, 4, 3, false},
+      {5, 5, 2, 2, 1, 1, 1, true},    {9, 9, 5, 16, 3, 3, 1, true}, {10, 10, 3, 24, 6, 6, 1, true},
+      {12, 12, 7, 48, 5, 5, 2, true}, {7, 7, 9, 64, 4, 4, 2, true}, {6, 6, 3, 70, 3, 3, 1, true},
+      {5, 6, 2, 130, 2, 3, 2, false}};
   for (const Case& c : cases) {
-    INFO("input " << c.h << "x" << c.w << "x" << c.cin << ", kernel " << c.kh << "x" << c.kw << " stride " << c.stride
-                  << (c.same ? " same" : " valid"));
+    INFO("input " << c.h << "x" << c.w << "x" << c.cin << ", kernel " << c.kh << "x" << c.kw
+                  << " stride " << c.stride << (c.same ? " same" : " valid"));
     const Conv2DOptions o = conv(c.filters, c.kh, c.kw, c.stride, c.same);
     Conv2D layer(o);
     const Shape out = layer.build({c.h, c.w, c.cin});
@@ -80,7 +86,8 @@ TEST_CASE("Conv2D forward equals a direct convolution", "[layers][conv2d]") {
     const int64_t batch = 3;
     const auto x = random_vector(batch * c.h * c.w * c.cin, 5);
     auto params = layer.params();
-    const auto expected = direct_conv(x, batch, c.h, c.w, c.cin, params[0].value, params[1].value, o);
+    const auto expected =
+        direct_conv(x, batch, c.h, c.w, c.cin, params[0].value, params[1].value, o);
     REQUIRE(static_cast<size_t>(element_count(out) * batch) == expected.size());
     for (bool training : {true, false}) {
       std::vector<float> y(expected.size());
@@ -97,7 +104,8 @@ TEST_CASE("Conv2D inference in chunks matches one large batch", "[layers][conv2d
   layer.initialize(rng);
   const int64_t batch = 150;  // more than the 64-image inference chunk
   const auto x = random_vector(batch * 72, 9);
-  std::vector<float> chunked(static_cast<size_t>(batch * element_count(out))), whole(chunked.size());
+  std::vector<float> chunked(static_cast<size_t>(batch * element_count(out))),
+      whole(chunked.size());
   layer.forward(x.data(), chunked.data(), batch, false);
   layer.forward(x.data(), whole.data(), batch, true);
   CHECK(chunked == whole);
@@ -122,7 +130,8 @@ TEST_CASE("Conv2D 'same' output shapes follow TensorFlow, 'valid' shrinks", "[la
 
 TEST_CASE("Conv2D rejects inputs it cannot take", "[layers][conv2d]") {
   Conv2D flat(conv(2, 3, 3, 1, true));
-  REQUIRE_THROWS_WITH(flat.build({784}), Catch::Contains("needs an image input") && Catch::Contains("Reshape"));
+  REQUIRE_THROWS_WITH(flat.build({784}),
+                      Catch::Contains("needs an image input") && Catch::Contains("Reshape"));
   Conv2D big(conv(2, 5, 5, 1, false));
   REQUIRE_THROWS_WITH(big.build({3, 3, 1}), Catch::Contains("does not fit"));
 }

@@ -2,11 +2,10 @@
 // seed, the frozen-mask gradient check, and the registry row.
 #include <catch2/catch.hpp>
 
-#include "layer_config_error.h"
-
 #include "config/config_loader.h"
 #include "core/errors.h"
 #include "gradient_check.h"
+#include "layer_config_error.h"
 #include "layers/dropout.h"
 #include "model/model.h"
 
@@ -31,7 +30,9 @@ std::vector<uint8_t> mask_of_forward(Dropout& d, int64_t size, int64_t batch) {
   return {d.mask().begin(), d.mask().begin() + size * batch};
 }
 
-std::string error_of(const std::string& layer) { return mnistnet::testing::layer_config_error(layer); }
+std::string error_of(const std::string& layer) {
+  return mnistnet::testing::layer_config_error(layer);
+}
 
 }  // namespace
 

@@ -52,7 +52,8 @@ struct Fixture {
 TEST_CASE("train learns, writes the run directory, and eval reproduces it", "[e2e]") {
   Fixture f;
   const auto run_dir = f.dir.path / "run";
-  CliResult r = f.run("train --config '" + f.config + "' --data '" + f.data.string() + "' --run-dir '" + run_dir.string() + "'");
+  CliResult r = f.run("train --config '" + f.config + "' --data '" + f.data.string() +
+                      "' --run-dir '" + run_dir.string() + "'");
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Contains("Epoch 3/3") && Contains("val_accuracy"));
@@ -71,7 +72,8 @@ TEST_CASE("train learns, writes the run directory, and eval reproduces it", "[e2
   CHECK(std::filesystem::read_symlink(f.dir.path / "latest") == "run");
 
   // eval reproduces the final validation accuracy exactly
-  CliResult e = f.run("eval --json --model '" + (run_dir / "model.mnn").string() + "' --data '" + f.data.string() + "'");
+  CliResult e = f.run("eval --json --model '" + (run_dir / "model.mnn").string() + "' --data '" +
+                      f.data.string() + "'");
   REQUIRE(e.exit_code == 0);
   const auto ev = nlohmann::json::parse(e.out);
   CHECK(ev["accuracy"].get<double>() == summary["val_accuracy"].get<double>());
@@ -79,10 +81,14 @@ TEST_CASE("train learns, writes the run directory, and eval reproduces it", "[e2
 
   // the same seed gives the same rows; another seed does not
   const auto run2 = f.dir.path / "run2";
-  REQUIRE(f.run("train -q --config '" + f.config + "' --data '" + f.data.string() + "' --run-dir '" + run2.string() + "'").exit_code == 0);
+  REQUIRE(f.run("train -q --config '" + f.config + "' --data '" + f.data.string() +
+                "' --run-dir '" + run2.string() + "'")
+              .exit_code == 0);
   CHECK(without_seconds(slurp(run2 / "metrics.csv")) == without_seconds(csv));
   const auto run3 = f.dir.path / "run3";
-  REQUIRE(f.run("train -q --set seed=4 --config '" + f.config + "' --data '" + f.data.string() + "' --run-dir '" + run3.string() + "'").exit_code == 0);
+  REQUIRE(f.run("train -q --set seed=4 --config '" + f.config + "' --data '" + f.data.string() +
+                "' --run-dir '" + run3.string() + "'")
+              .exit_code == 0);
   CHECK(without_seconds(slurp(run3 / "metrics.csv")) != without_seconds(csv));
 }
 
@@ -92,7 +98,8 @@ TEST_CASE("User errors exit with 2 and one line naming the cause", "[e2e][errors
 
   CliResult bad_set = f.run("train --config '" + f.config + "' --set model.layers.1.units=-3");
   CHECK(bad_set.exit_code == 2);
-  CHECK_THAT(bad_set.err, Contains("band.json: /model/layers/1/units: expected a positive integer, got -3"));
+  CHECK_THAT(bad_set.err,
+             Contains("band.json: /model/layers/1/units: expected a positive integer, got -3"));
   CHECK(one_line(bad_set.err));
 
   const std::string broken = write_text(f.dir.path, "broken.json", "{\"seed\": 1,,}");
@@ -100,7 +107,8 @@ TEST_CASE("User errors exit with 2 and one line naming the cause", "[e2e][errors
   CHECK(bad_json.exit_code == 2);
   CHECK_THAT(bad_json.err, Contains("broken.json: line 1, column") && Contains("invalid JSON"));
 
-  CliResult no_data = f.run("train --config '" + f.config + "' --data '" + (f.dir.path / "nowhere").string() + "'");
+  CliResult no_data =
+      f.run("train --config '" + f.config + "' --data '" + (f.dir.path / "nowhere").string() + "'");
   CHECK(no_data.exit_code == 2);
   CHECK_THAT(no_data.err, Contains("nowhere"));
   CHECK(one_line(no_data.err));
@@ -123,6 +131,6 @@ TEST_CASE("summary prints the Keras table", "[e2e][summary]") {
   Fixture f;
   CliResult r = f.run("summary --config '" + f.config + "'");
   REQUIRE(r.exit_code == 0);
-  CHECK_THAT(r.out, Contains("Model: \"band\"") && Contains("flatten (Flatten)") && Contains("(None, 784)") &&
-                        Contains("Total params: 25,450"));
+  CHECK_THAT(r.out, Contains("Model: \"band\"") && Contains("flatten (Flatten)") &&
+                        Contains("(None, 784)") && Contains("Total params: 25,450"));
 }

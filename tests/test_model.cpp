@@ -12,9 +12,9 @@
 #include "text_file.h"
 
 using namespace mnistnet;
+using Catch::Contains;
 using mnistnet::testing::TempDir;
 using mnistnet::testing::write_text;
-using Catch::Contains;
 
 namespace {
 
@@ -38,17 +38,21 @@ TEST_CASE("Summary gives Keras names, shapes and parameter counts", "[model][sum
   CHECK(rows[1].output == Shape{60});
   CHECK(rows[0].params == 784 * 200 + 200);
   const std::string table = summary_table(m, "dense2");
-  CHECK_THAT(table, Contains("Total params: 169,670") && Contains("dense_1 (Dense)") && Contains("(None, 60)"));
+  CHECK_THAT(table, Contains("Total params: 169,670") && Contains("dense_1 (Dense)") &&
+                        Contains("(None, 60)"));
   Model one = Model::build(spec_of(R"({"input_shape": [28, 28, 1], "layers": [{"type": "Flatten"},
-      {"type": "Dense", "units": 10, "activation": "softmax"}]})"), 1);
+      {"type": "Dense", "units": 10, "activation": "softmax"}]})"),
+                           1);
   CHECK(count_params(one).trainable == 7850);
 }
 
-TEST_CASE("Whole-model gradient through the fused loss matches finite differences", "[model][gradient]") {
+TEST_CASE("Whole-model gradient through the fused loss matches finite differences",
+          "[model][gradient]") {
   Model m = Model::build(spec_of(R"({"input_shape": [6], "layers": [
       {"type": "Dense", "units": 5, "activation": "tanh"},
       {"type": "Dense", "units": 4, "activation": "sigmoid"},
-      {"type": "Dense", "units": 3, "activation": "softmax"}]})"), 3);
+      {"type": "Dense", "units": 3, "activation": "softmax"}]})"),
+                         3);
   const int64_t batch = 4;
   std::vector<float> x(6 * batch);
   Rng rng(5);
@@ -77,7 +81,8 @@ TEST_CASE("Whole-model gradient through the fused loss matches finite difference
 }
 
 TEST_CASE("Same seed, same weights; another seed, other weights", "[model]") {
-  Model a = Model::build(spec_of(kDense2), 9), b = Model::build(spec_of(kDense2), 9), c = Model::build(spec_of(kDense2), 10);
+  Model a = Model::build(spec_of(kDense2), 9), b = Model::build(spec_of(kDense2), 9),
+        c = Model::build(spec_of(kDense2), 10);
   auto pa = a.params(), pb = b.params(), pc = c.params();
   CHECK(std::equal(pa[0].value, pa[0].value + pa[0].size(), pb[0].value));
   CHECK_FALSE(std::equal(pa[0].value, pa[0].value + pa[0].size(), pc[0].value));
@@ -123,13 +128,16 @@ TEST_CASE("Corrupt, truncated or foreign model files are clear errors", "[model]
   flipped[bytes.size() / 2] ^= 0x40;
   REQUIRE_THROWS_AS(load_model(with(flipped)), ModelFileError);
   REQUIRE_THROWS_WITH(load_model(with(flipped)), Contains("bad.mnn: checksum mismatch"));
-  REQUIRE_THROWS_WITH(load_model(with(bytes.substr(0, bytes.size() - 100))), Contains("checksum mismatch"));
-  REQUIRE_THROWS_WITH(load_model(with("hello")), Contains("bad.mnn: byte 0: not an mnistnet model file"));
+  REQUIRE_THROWS_WITH(load_model(with(bytes.substr(0, bytes.size() - 100))),
+                      Contains("checksum mismatch"));
+  REQUIRE_THROWS_WITH(load_model(with("hello")),
+                      Contains("bad.mnn: byte 0: not an mnistnet model file"));
   REQUIRE_THROWS_WITH(load_model(with("")), Contains("not an mnistnet model file"));
   std::string version = bytes;
   version[8] = 9;
   REQUIRE_THROWS_WITH(load_model(with(version)), Contains("byte 8: model format version 9"));
-  REQUIRE_THROWS_WITH(load_model(dir.path / "none.mnn"), Contains("none.mnn: cannot open") && Contains("does not exist"));
+  REQUIRE_THROWS_WITH(load_model(dir.path / "none.mnn"),
+                      Contains("none.mnn: cannot open") && Contains("does not exist"));
 }
 
 TEST_CASE("Default layer names follow Keras", "[model][summary]") {
@@ -139,9 +147,10 @@ TEST_CASE("Default layer names follow Keras", "[model][summary]") {
       {"type": "MaxPooling2D"},
       {"type": "Conv2D", "filters": 2, "kernel_size": 2},
       {"type": "GlobalAveragePooling2D"},
-      {"type": "Dense", "units": 3, "activation": "softmax"}]})"), 1);
+      {"type": "Dense", "units": 3, "activation": "softmax"}]})"),
+                         1);
   std::vector<std::string> names;
   for (const auto& row : m.summary_rows()) names.push_back(row.name);
-  CHECK(names == std::vector<std::string>{"conv2d", "batch_normalization", "max_pooling2d", "conv2d_1",
-                                          "global_average_pooling2d", "dense"});
+  CHECK(names == std::vector<std::string>{"conv2d", "batch_normalization", "max_pooling2d",
+                                          "conv2d_1", "global_average_pooling2d", "dense"});
 }

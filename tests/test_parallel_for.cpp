@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -20,14 +20,14 @@ TEST_CASE("parallel_for covers every index exactly once", "[parallel]") {
 
 TEST_CASE("parallel_for runs small loops on the caller and survives many calls", "[parallel]") {
   std::atomic<int> calls{0};
-  parallel_for(10, [&](int64_t, int64_t) { ++calls; }, 100);
+  parallel_for(
+      10, [&](int64_t, int64_t) { ++calls; }, 100);
   CHECK(calls == 1);
   int64_t total = 0;
   for (int round = 0; round < 2000; ++round) {
     std::vector<int64_t> partial(2, 0);
-    parallel_for(100, [&](int64_t begin, int64_t end) {
-      partial[begin == 0 ? 0 : 1] += end - begin;
-    });
+    parallel_for(100,
+                 [&](int64_t begin, int64_t end) { partial[begin == 0 ? 0 : 1] += end - begin; });
     total += partial[0] + partial[1];
   }
   CHECK(total == 2000 * 100);

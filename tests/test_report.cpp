@@ -5,7 +5,6 @@
 #include <stb_image.h>
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <regex>
 

@@ -3,10 +3,10 @@
 #include <filesystem>
 
 #include "config/config_loader.h"
+#include "gradient_check.h"
 #include "model/model.h"
 #include "model/model_file.h"
 #include "model/summary_table.h"
-#include "gradient_check.h"
 #include "synthetic_idx.h"
 
 using namespace mnistnet;
@@ -38,7 +38,8 @@ TEST_CASE("Every shipped config loads and builds", "[configs]") {
 TEST_CASE("Shipped configs have the codelab's parameter counts", "[configs]") {
   CHECK(params_of("dense1").trainable == 7850);
   CHECK(params_of("dense2").trainable == 169670);
-  CHECK(params_of("dense_dropout").trainable == 784 * 200 + 200 + 200 * 100 + 100 + 100 * 60 + 60 + 610);
+  CHECK(params_of("dense_dropout").trainable ==
+        784 * 200 + 200 + 200 * 100 + 100 + 100 * 60 + 60 + 610);
   CHECK(params_of("conv").trainable == 354002);
   const ParamCounts bn = params_of("conv_bn");
   CHECK(bn.trainable == 708362);
@@ -46,7 +47,8 @@ TEST_CASE("Shipped configs have the codelab's parameter counts", "[configs]") {
 }
 
 TEST_CASE("Fashion configs differ from the MNIST ones only in the data set", "[configs]") {
-  for (const char* name : {"dense1", "dense2", "dense_dropout", "conv", "conv_dropout", "conv_bn"}) {
+  for (const char* name :
+       {"dense1", "dense2", "dense_dropout", "conv", "conv_dropout", "conv_bn"}) {
     INFO(name);
     Config mnist = load_config((kConfigs / (std::string(name) + ".json")).string());
     Config fashion = load_config((kConfigs / ("fashion_" + std::string(name) + ".json")).string());

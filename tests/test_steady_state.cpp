@@ -13,7 +13,8 @@ namespace {
 
 void require_no_allocation_in_steady_state(const std::string& config_name) {
   INFO(config_name);
-  Config c = load_config((std::filesystem::path(MNISTNET_SOURCE_DIR) / "configs" / (config_name + ".json")).string());
+  Config c = load_config(
+      (std::filesystem::path(MNISTNET_SOURCE_DIR) / "configs" / (config_name + ".json")).string());
   Model model = Model::build(c.model, c.seed);
   const Dataset data = mnistnet::testing::synthetic_dataset(512);
   PipelineSpec spec;
@@ -42,5 +43,6 @@ void require_no_allocation_in_steady_state(const std::string& config_name) {
 }  // namespace
 
 TEST_CASE("Training and inference steps allocate nothing in steady state", "[steady_state]") {
-  for (const char* name : {"dense2", "dense_dropout", "conv", "conv_bn"}) require_no_allocation_in_steady_state(name);
+  for (const char* name : {"dense2", "dense_dropout", "conv", "conv_bn"})
+    require_no_allocation_in_steady_state(name);
 }

@@ -6,7 +6,8 @@
 
 namespace mnistnet::testing {
 
-inline std::string write_text(const std::filesystem::path& dir, const std::string& name, const std::string& text) {
+inline std::string write_text(const std::filesystem::path& dir, const std::string& name,
+                              const std::string& text) {
   const auto path = dir / name;
   std::ofstream(path, std::ios::binary) << text;
   return path.string();

@@ -4,9 +4,9 @@
 #include <cstdio>
 
 #include "cli/commands.h"
-#include "core/denormals.h"
 #include "config/config_loader.h"
 #include "core/blas.h"
+#include "core/denormals.h"
 #include "core/parallel_for.h"
 #include "core/rng.h"
 #include "model/model_file.h"
@@ -32,7 +32,8 @@ Dataset random_dataset(const Model& model, uint64_t seed) {
   d.labels.resize(static_cast<size_t>(d.count));
   Rng rng(seed);
   for (auto& p : d.pixels) p = static_cast<uint8_t>(rng.below(256));
-  for (auto& l : d.labels) l = static_cast<uint8_t>(rng.below(static_cast<uint64_t>(model.num_outputs())));
+  for (auto& l : d.labels)
+    l = static_cast<uint8_t>(rng.below(static_cast<uint64_t>(model.num_outputs())));
   return d;
 }
 
@@ -91,31 +92,46 @@ int run_bench(const BenchOptions& options) {
     rows.push_back(r);
   }
   model.set_profiling(false);
-  for (LayerRow& r : rows) r.share = layers_ms > 0 ? (r.forward_ms + r.backward_ms) / layers_ms : 0.0;
+  for (LayerRow& r : rows)
+    r.share = layers_ms > 0 ? (r.forward_ms + r.backward_ms) / layers_ms : 0.0;
 
   // Inference: eval-mode forward of large batches, as `eval` runs them.
   const int64_t infer_batch = std::min<int64_t>(options.infer_batch, data.count);
   std::vector<float> images(static_cast<size_t>(infer_batch * model.input_size()));
-  for (size_t i = 0; i < images.size(); ++i) images[i] = static_cast<float>(data.pixels[i]) * spec.pixel_scale;
+  for (size_t i = 0; i < images.size(); ++i)
+    images[i] = static_cast<float>(data.pixels[i]) * spec.pixel_scale;
   const int64_t infer_rounds = std::max<int64_t>(3, options.steps / 20);
   model.forward_logits(images.data(), infer_batch, false);
   const auto infer_start = Clock::now();
-  for (int64_t i = 0; i < infer_rounds; ++i) model.forward_logits(images.data(), infer_batch, false);
-  const double infer_ips = static_cast<double>(infer_rounds * infer_batch) / seconds_since(infer_start);
+  for (int64_t i = 0; i < infer_rounds; ++i)
+    model.forward_logits(images.data(), infer_batch, false);
+  const double infer_ips =
+      static_cast<double>(infer_rounds * infer_batch) / seconds_since(infer_start);
 
   const double peak = options.peak ? measure_sgemm_peak_gflops() : 0.0;
 
   if (options.json) {
     nlohmann::json layers = nlohmann::json::array();
     for (const LayerRow& r : rows)
-      layers.push_back({{"name", r.name}, {"type", r.type}, {"forward_ms", r.forward_ms}, {"backward_ms", r.backward_ms},
-                        {"share", r.share}, {"mflop_per_step", r.mflop}, {"gflops", r.gflops}});
-    nlohmann::json out = {{"config", config.name}, {"batch_size", batch_size}, {"steps", options.steps},
-                          {"threads", parallel_threads()}, {"train_images_per_sec", train_ips},
-                          {"infer_images_per_sec", infer_ips}, {"infer_batch", infer_batch},
-                          {"ms_per_step", step_ms}, {"gflops", gflops},
-                          {"forward_mflop_per_image", static_cast<double>(model.forward_flops()) / 1e6},
-                          {"layers", layers}};
+      layers.push_back({{"name", r.name},
+                        {"type", r.type},
+                        {"forward_ms", r.forward_ms},
+                        {"backward_ms", r.backward_ms},
+                        {"share", r.share},
+                        {"mflop_per_step", r.mflop},
+                        {"gflops", r.gflops}});
+    nlohmann::json out = {
+        {"config", config.name},
+        {"batch_size", batch_size},
+        {"steps", options.steps},
+        {"threads", parallel_threads()},
+        {"train_images_per_sec", train_ips},
+        {"infer_images_per_sec", infer_ips},
+        {"infer_batch", infer_batch},
+        {"ms_per_step", step_ms},
+        {"gflops", gflops},
+        {"forward_mflop_per_image", static_cast<double>(model.forward_flops()) / 1e6},
+        {"layers", layers}};
     if (options.peak) {
       out["peak_gflops"] = peak;
       out["peak_share"] = gflops / peak;
@@ -123,17 +139,23 @@ int run_bench(const BenchOptions& options) {
     std::printf("%s\n", out.dump().c_str());
     return 0;
   }
-  std::printf("%s: batch %d, %lld steps after %lld warm-up, %d threads\n", config.name.c_str(), batch_size,
-              static_cast<long long>(options.steps), static_cast<long long>(options.warmup), parallel_threads());
-  std::printf("training:  %10.1f images/s  %8.2f ms/step  %6.1f GFLOP/s", train_ips, step_ms, gflops);
-  if (options.peak) std::printf("  (%.0f%% of the %.1f GFLOP/s SGEMM peak)", 100.0 * gflops / peak, peak);
-  std::printf("\ninference: %10.1f images/s  (batch %lld)\n\n", infer_ips, static_cast<long long>(infer_batch));
-  std::printf("%-24s %-20s %10s %10s %7s %10s %8s\n", "layer", "op", "fwd ms", "bwd ms", "share", "MFLOP", "GFLOP/s");
+  std::printf("%s: batch %d, %lld steps after %lld warm-up, %d threads\n", config.name.c_str(),
+              batch_size, static_cast<long long>(options.steps),
+              static_cast<long long>(options.warmup), parallel_threads());
+  std::printf("training:  %10.1f images/s  %8.2f ms/step  %6.1f GFLOP/s", train_ips, step_ms,
+              gflops);
+  if (options.peak)
+    std::printf("  (%.0f%% of the %.1f GFLOP/s SGEMM peak)", 100.0 * gflops / peak, peak);
+  std::printf("\ninference: %10.1f images/s  (batch %lld)\n\n", infer_ips,
+              static_cast<long long>(infer_batch));
+  std::printf("%-24s %-20s %10s %10s %7s %10s %8s\n", "layer", "op", "fwd ms", "bwd ms", "share",
+              "MFLOP", "GFLOP/s");
   for (const LayerRow& r : rows) {
-    std::printf("%-24s %-20s %10.3f %10.3f %6.1f%% %10.1f %8.1f\n", r.name.c_str(), r.type.c_str(), r.forward_ms,
-                r.backward_ms, 100.0 * r.share, r.mflop, r.gflops);
+    std::printf("%-24s %-20s %10.3f %10.3f %6.1f%% %10.1f %8.1f\n", r.name.c_str(), r.type.c_str(),
+                r.forward_ms, r.backward_ms, 100.0 * r.share, r.mflop, r.gflops);
   }
-  std::printf("%-45s %21.3f ms/step (the rest of the %.3f ms: loss, update, input)\n", "layers", layers_ms, step_ms);
+  std::printf("%-45s %21.3f ms/step (the rest of the %.3f ms: loss, update, input)\n", "layers",
+              layers_ms, step_ms);
   return 0;
 }
 

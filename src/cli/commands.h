@@ -20,9 +20,9 @@ struct TrainOptions {
 int run_train(const TrainOptions& options);
 
 struct EvalOptions {
-  std::string model;                   // empty: the model of the latest run (runs/latest)
+  std::string model;  // empty: the model of the latest run (runs/latest)
   std::string data_dir;
-  int64_t batch_size = 0;              // 0: the validation batch size the model trained with
+  int64_t batch_size = 0;  // 0: the validation batch size the model trained with
   bool json = false;
 };
 int run_eval(const EvalOptions& options);
@@ -37,27 +37,27 @@ int run_summary(const SummaryOptions& options);
 struct BenchOptions {
   std::string config;
   std::vector<std::string> overrides;
-  int64_t steps = 100;        // timed training steps
-  int64_t warmup = 10;        // untimed steps first (first-step allocation, caches, threads)
-  int threads = 0;            // threads of the maths; 0 = the config's, else all cores
+  int64_t steps = 100;  // timed training steps
+  int64_t warmup = 10;  // untimed steps first (first-step allocation, caches, threads)
+  int threads = 0;      // threads of the maths; 0 = the config's, else all cores
   int64_t infer_batch = 1000;
-  bool peak = false;          // also measure the machine's SGEMM peak
-  std::string weights;        // start from a trained model's weights (same architecture)
+  bool peak = false;    // also measure the machine's SGEMM peak
+  std::string weights;  // start from a trained model's weights (same architecture)
   bool json = false;
 };
 int run_bench(const BenchOptions& options);
 
 struct PredictOptions {
-  std::vector<std::string> images;     // PNG, JPEG, BMP or PGM files
-  std::string model;                   // empty: the model of the latest run (runs/latest)
-  std::string dump_dir;                // write the 28x28 each image became here
+  std::vector<std::string> images;  // PNG, JPEG, BMP or PGM files
+  std::string model;                // empty: the model of the latest run (runs/latest)
+  std::string dump_dir;             // write the 28x28 each image became here
   bool json = false;
 };
 int run_predict(const PredictOptions& options);
 
 struct ReportOptions {
-  std::vector<std::string> run_dirs;   // one: its report.html; several: overlaid curves
-  std::string out;                     // output file for several runs (default: report.html)
+  std::vector<std::string> run_dirs;  // one: its report.html; several: overlaid curves
+  std::string out;                    // output file for several runs (default: report.html)
   std::string data_dir;
 };
 int run_report(const ReportOptions& options);
@@ -71,12 +71,12 @@ struct SweepOptions {
   std::vector<std::string> overrides;  // --set key.path=value, fixed for every trial
   int jobs = 1;                        // trials at a time (Slurm: the array's %N throttle)
   bool jobs_given = false;
-  int threads = 0;                     // threads per trial; 0 = CPUs / jobs (Slurm: 1)
-  std::string out;                     // sweep directory (default: runs/<sweep file name>)
-  std::string metric;                  // leaderboard order (default: val_accuracy)
-  std::string data_dir;                // passed to every trial as --data
-  std::string emit;                    // "slurm": write OUT/sweep.sbatch instead of running
-  std::string collect;                 // DIR: the leaderboard of DIR's finished trials
+  int threads = 0;       // threads per trial; 0 = CPUs / jobs (Slurm: 1)
+  std::string out;       // sweep directory (default: runs/<sweep file name>)
+  std::string metric;    // leaderboard order (default: val_accuracy)
+  std::string data_dir;  // passed to every trial as --data
+  std::string emit;      // "slurm": write OUT/sweep.sbatch instead of running
+  std::string collect;   // DIR: the leaderboard of DIR's finished trials
   bool quiet = false;
 };
 int run_sweep(const SweepOptions& options);

@@ -40,8 +40,9 @@ std::optional<fs::path> find_run_model(const fs::path& run_dir) {
 fs::path resolve_model_path(const std::string& given) {
   if (!given.empty()) return given;
   if (auto model = find_run_model(fs::path("runs") / "latest")) return *model;
-  throw UserError("no --model given and no finished run in runs/latest; train one first, e.g. "
-                  "scripts/train.sh --config configs/conv_bn.json, or pass --model FILE");
+  throw UserError(
+      "no --model given and no finished run in runs/latest; train one first, e.g. "
+      "scripts/train.sh --config configs/conv_bn.json, or pass --model FILE");
 }
 
 }  // namespace mnistnet

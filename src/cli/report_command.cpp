@@ -7,12 +7,12 @@
 #include <set>
 
 #include "cli/commands.h"
+#include "cli/latest_run.h"
 #include "core/atomic_file.h"
 #include "core/denormals.h"
 #include "core/errors.h"
 #include "data/data_locator.h"
 #include "model/model_file.h"
-#include "cli/latest_run.h"
 #include "report/report_html.h"
 #include "report/report_writer.h"
 #include "report/run_history.h"
@@ -72,7 +72,9 @@ int run_report(const ReportOptions& options) {
   if (options.run_dirs.size() == 1 && is_sweep_dir(options.run_dirs[0])) {
     // A sweep directory: its trials' curves overlaid, in leaderboard order.
     const fs::path dir = options.run_dirs[0];
-    if (!options.out.empty()) throw UserError("--out is for comparing runs; a sweep's page is " + (dir / "report.html").string());
+    if (!options.out.empty())
+      throw UserError("--out is for comparing runs; a sweep's page is " +
+                      (dir / "report.html").string());
     const size_t shown = write_sweep_report(dir);
     std::printf("Wrote %s (%zu trials)\n", (dir / "report.html").string().c_str(), shown);
     return 0;

@@ -13,10 +13,16 @@ int run_summary(const SummaryOptions& options) {
   if (options.json) {
     nlohmann::json layers = nlohmann::json::array();
     for (const SummaryRow& row : model.summary_rows())
-      layers.push_back({{"name", row.name}, {"type", row.type}, {"output_shape", row.output}, {"params", row.params}});
+      layers.push_back({{"name", row.name},
+                        {"type", row.type},
+                        {"output_shape", row.output},
+                        {"params", row.params}});
     const ParamCounts c = count_params(model);
-    nlohmann::json out = {{"name", config.name}, {"layers", layers}, {"total_params", c.trainable + c.non_trainable},
-                          {"trainable_params", c.trainable}, {"non_trainable_params", c.non_trainable},
+    nlohmann::json out = {{"name", config.name},
+                          {"layers", layers},
+                          {"total_params", c.trainable + c.non_trainable},
+                          {"trainable_params", c.trainable},
+                          {"non_trainable_params", c.non_trainable},
                           {"forward_flops_per_image", model.forward_flops()}};
     std::printf("%s\n", out.dump(2).c_str());
   } else {

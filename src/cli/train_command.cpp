@@ -7,19 +7,19 @@
 
 #include "cli/commands.h"
 #include "cli/latest_run.h"
-#include "core/denormals.h"
 #include "config/config_loader.h"
 #include "core/atomic_file.h"
 #include "core/blas.h"
-#include "core/parallel_for.h"
+#include "core/denormals.h"
 #include "core/errors.h"
+#include "core/parallel_for.h"
 #include "core/rng.h"
 #include "data/data_locator.h"
 #include "model/model_file.h"
-#include "train/console_progress.h"
 #include "report/report_writer.h"
 #include "train/batch_logger.h"
 #include "train/checkpoint.h"
+#include "train/console_progress.h"
 #include "train/csv_logger.h"
 #include "train/early_stopping.h"
 #include "train/signals.h"
@@ -40,11 +40,12 @@ void prepare_run_dir(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec || !fs::is_directory(dir))
-    throw UserError(dir.string() + ": cannot create the run directory: " + (ec ? ec.message() : "not a directory"));
+    throw UserError(dir.string() + ": cannot create the run directory: " +
+                    (ec ? ec.message() : "not a directory"));
 }
 
 nlohmann::json run_summary_json(const std::vector<EpochResult>& results, const fs::path& model_path,
-                                 const Config& config) {
+                                const Config& config) {
   const EpochResult& last = results.back();
   double seconds = 0.0, best = 0.0;
   int best_epoch = 0;
@@ -52,22 +53,18 @@ nlohmann::json run_summary_json(const std::vector<EpochResult>& results, const f
     seconds += r.seconds;
     if (r.val_accuracy > best) best = r.val_accuracy, best_epoch = r.epoch;
   }
-  return {{"config", config.name},
-          {"accuracy", last.accuracy},
-          {"loss", last.loss},
-          {"val_accuracy", last.val_accuracy},
-          {"val_loss", last.val_loss},
-          {"best_val_accuracy", best},
-          {"best_epoch", best_epoch},
-          {"epochs", results.size()},
-          {"seconds", seconds},
-          {"seed", config.seed},
+  return {{"config", config.name},       {"accuracy", last.accuracy},
+          {"loss", last.loss},           {"val_accuracy", last.val_accuracy},
+          {"val_loss", last.val_loss},   {"best_val_accuracy", best},
+          {"best_epoch", best_epoch},    {"epochs", results.size()},
+          {"seconds", seconds},          {"seed", config.seed},
           {"model", model_path.string()}};
 }
 
 // The config of a resumed run: the checkpoint's, or the one given (--config and/or --set),
 // which must equal it unless --force.
-Config resume_config(const TrainOptions& options, const Checkpoint& checkpoint, const fs::path& run_dir) {
+Config resume_config(const TrainOptions& options, const Checkpoint& checkpoint,
+                     const fs::path& run_dir) {
   const std::string saved_source = (run_dir / "config.json").string();
   Config given;
   if (!options.config.empty()) {
@@ -83,11 +80,14 @@ Config resume_config(const TrainOptions& options, const Checkpoint& checkpoint, 
     const auto& first = diff.front();
     const std::string pointer = first.value("path", "");
     const nlohmann::json::json_pointer at(pointer);
-    const std::string before = checkpoint.config.contains(at) ? checkpoint.config.at(at).dump() : "absent";
+    const std::string before =
+        checkpoint.config.contains(at) ? checkpoint.config.at(at).dump() : "absent";
     const std::string after = given.resolved.contains(at) ? given.resolved.at(at).dump() : "absent";
-    throw UserError(saved_source + ": " + (pointer.empty() ? "/" : pointer) + ": the run was trained with " + before +
-                    ", the given config has " + after + (diff.size() > 1 ? " (and " + std::to_string(diff.size() - 1) + " more differences)" : "") +
-                    "; resume with the run's config, or add --force to continue with the new one");
+    throw UserError(
+        saved_source + ": " + (pointer.empty() ? "/" : pointer) + ": the run was trained with " +
+        before + ", the given config has " + after +
+        (diff.size() > 1 ? " (and " + std::to_string(diff.size() - 1) + " more differences)" : "") +
+        "; resume with the run's config, or add --force to continue with the new one");
   }
   return given;
 }
@@ -96,14 +96,16 @@ Config resume_config(const TrainOptions& options, const Checkpoint& checkpoint, 
 Checkpoint newest_checkpoint(const fs::path& run_dir) {
   const std::vector<fs::path> all = list_checkpoints(run_dir);
   if (all.empty()) {
-    throw UserError(run_dir.string() + ": no checkpoint to resume from (" + checkpoint_dir(run_dir).string() +
-                    " holds no ckpt-*.ckpt file)");
+    throw UserError(run_dir.string() + ": no checkpoint to resume from (" +
+                    checkpoint_dir(run_dir).string() + " holds no ckpt-*.ckpt file)");
   }
   try {
     return read_checkpoint(all.back());
   } catch (const CheckpointError& e) {
     if (all.size() < 2) throw;
-    throw CheckpointError(std::string(e.what()) + "; delete it to resume from the previous checkpoint " + all[all.size() - 2].string());
+    throw CheckpointError(std::string(e.what()) +
+                          "; delete it to resume from the previous checkpoint " +
+                          all[all.size() - 2].string());
   }
 }
 
@@ -114,16 +116,21 @@ int run_train(const TrainOptions& options) {
   if (options.config.empty() && options.resume.empty())
     throw UserError("train: --config FILE is required (or --resume RUN_DIR to continue a run)");
   if (!options.resume.empty() && !options.weights.empty())
-    throw UserError("train: --resume continues a run with its own weights and optimizer; --weights starts a new run from trained weights: give one of them");
-  if (options.force && options.resume.empty()) throw UserError("train: --force only applies to --resume");
+    throw UserError(
+        "train: --resume continues a run with its own weights and optimizer; --weights starts a "
+        "new run from trained weights: give one of them");
+  if (options.force && options.resume.empty())
+    throw UserError("train: --force only applies to --resume");
 
   std::optional<Checkpoint> checkpoint;
   Config config;
   fs::path run_dir;
   if (!options.resume.empty()) {
     run_dir = options.resume;
-    if (!options.run_dir.empty() && fs::weakly_canonical(options.run_dir) != fs::weakly_canonical(run_dir))
-      throw UserError("train: --run-dir " + options.run_dir + " and --resume " + options.resume + " name different run directories");
+    if (!options.run_dir.empty() &&
+        fs::weakly_canonical(options.run_dir) != fs::weakly_canonical(run_dir))
+      throw UserError("train: --run-dir " + options.run_dir + " and --resume " + options.resume +
+                      " name different run directories");
     checkpoint = newest_checkpoint(run_dir);
     config = resume_config(options, *checkpoint, run_dir);
   } else {
@@ -140,10 +147,12 @@ int run_train(const TrainOptions& options) {
       const Checkpoint from = read_checkpoint(options.weights);
       std::vector<ParamRef> params = model.params();
       if (from.params.size() != params.size())
-        throw ModelFileError(options.weights + ": holds " + std::to_string(from.params.size()) + " parameters, the model has " + std::to_string(params.size()));
+        throw ModelFileError(options.weights + ": holds " + std::to_string(from.params.size()) +
+                             " parameters, the model has " + std::to_string(params.size()));
       for (size_t i = 0; i < params.size(); ++i) {
         if (from.params[i].name != params[i].name || from.params[i].shape != params[i].shape)
-          throw ModelFileError(options.weights + ": parameter " + from.params[i].name + " does not match the model's " + params[i].name);
+          throw ModelFileError(options.weights + ": parameter " + from.params[i].name +
+                               " does not match the model's " + params[i].name);
         std::copy(from.params[i].values.begin(), from.params[i].values.end(), params[i].value);
       }
     } else {
@@ -161,12 +170,14 @@ int run_train(const TrainOptions& options) {
   prepare_run_dir(run_dir);
   write_file_atomically(run_dir / "config.json", config.resolved.dump(2) + "\n");
 
-  const ModelMeta meta{config.name, config.data.dataset, config.data.pixel_divisor, config.data.validation_batch_size};
+  const ModelMeta meta{config.name, config.data.dataset, config.data.pixel_divisor,
+                       config.data.validation_batch_size};
   std::vector<TrainingObserver*> observers;
   const std::string& progress = config.output.progress;
   const bool show = !options.quiet && progress != "none";
   const bool bar = progress == "bar" || (progress == "auto" && ::isatty(STDOUT_FILENO));
-  ConsoleProgress console(stdout, bar ? ConsoleProgress::Style::bar : ConsoleProgress::Style::epoch);
+  ConsoleProgress console(stdout,
+                          bar ? ConsoleProgress::Style::bar : ConsoleProgress::Style::epoch);
   if (show) observers.push_back(&console);
   CsvLogger csv(run_dir / "metrics.csv");
   observers.push_back(&csv);
@@ -181,11 +192,12 @@ int run_train(const TrainOptions& options) {
   }
 
   if (show) {
-    std::printf("Training %s on %s (%lld examples, validating on %lld) -> %s\n", config.name.c_str(),
-                data_dir.string().c_str(), static_cast<long long>(train.count),
+    std::printf("Training %s on %s (%lld examples, validating on %lld) -> %s\n",
+                config.name.c_str(), data_dir.string().c_str(), static_cast<long long>(train.count),
                 static_cast<long long>(validation.count), run_dir.string().c_str());
     if (checkpoint) {
-      std::printf("Resuming from %s: epoch %d, step %lld\n", checkpoint->source.c_str(), checkpoint->progress.epoch + 1,
+      std::printf("Resuming from %s: epoch %d, step %lld\n", checkpoint->source.c_str(),
+                  checkpoint->progress.epoch + 1,
                   static_cast<long long>(checkpoint->progress.step));
     }
     std::fflush(stdout);
@@ -199,17 +211,24 @@ int run_train(const TrainOptions& options) {
   if (result.interrupted_by != 0) {
     std::fflush(stdout);
     const std::string data = options.data_dir.empty() ? "" : " --data " + options.data_dir;
-    std::fprintf(stderr, "\nmnistnet: interrupted by %s at epoch %d, step %lld; saved %s\nResume with: mnistnet train --resume %s%s\n",
-                 signal_name(result.interrupted_by), result.epoch + 1, static_cast<long long>(result.step),
-                 result.last_checkpoint.string().c_str(), run_dir.string().c_str(), data.c_str());
+    std::fprintf(stderr,
+                 "\nmnistnet: interrupted by %s at epoch %d, step %lld; saved %s\nResume with: "
+                 "mnistnet train --resume %s%s\n",
+                 signal_name(result.interrupted_by), result.epoch + 1,
+                 static_cast<long long>(result.step), result.last_checkpoint.string().c_str(),
+                 run_dir.string().c_str(), data.c_str());
     return 128 + result.interrupted_by;
   }
-  if (show && result.stopped_epoch > 0) std::printf("Epoch %d: early stopping\n", result.stopped_epoch + 1);
-  if (show && result.restored_best_weights) std::printf("Restoring model weights from the end of the best epoch: %d.\n", result.best_epoch + 1);
+  if (show && result.stopped_epoch > 0)
+    std::printf("Epoch %d: early stopping\n", result.stopped_epoch + 1);
+  if (show && result.restored_best_weights)
+    std::printf("Restoring model weights from the end of the best epoch: %d.\n",
+                result.best_epoch + 1);
 
   const fs::path model_path = run_dir / config.output.model_file;
   save_model(model_path, model, meta);
-  write_file_atomically(run_dir / "summary.json", run_summary_json(result.history, model_path, config).dump(2) + "\n");
+  write_file_atomically(run_dir / "summary.json",
+                        run_summary_json(result.history, model_path, config).dump(2) + "\n");
   mark_latest_run(run_dir);
   if (show) std::printf("Saved %s\n", model_path.string().c_str());
   return 0;

@@ -77,7 +77,8 @@ CheckpointSpec parse_checkpoint(JsonFields f, const nlohmann::json& object) {
   return c;
 }
 
-const std::initializer_list<const char*> kMonitors = {"loss", "accuracy", "val_loss", "val_accuracy"};
+const std::initializer_list<const char*> kMonitors = {"loss", "accuracy", "val_loss",
+                                                      "val_accuracy"};
 
 EarlyStoppingSpec parse_early_stopping(JsonFields f) {
   EarlyStoppingSpec e;
@@ -89,7 +90,8 @@ EarlyStoppingSpec parse_early_stopping(JsonFields f) {
   e.has_baseline = f.has("baseline");
   e.baseline = f.number("baseline", 0.0);
   e.restore_best_weights = f.boolean("restore_best_weights", e.restore_best_weights);
-  e.start_from_epoch = static_cast<int>(f.integer("start_from_epoch", e.start_from_epoch, 0, 1000000));
+  e.start_from_epoch =
+      static_cast<int>(f.integer("start_from_epoch", e.start_from_epoch, 0, 1000000));
   f.skip("verbose");  // Keras's console switch; mnistnet always reports an early stop
   f.finish();
   return e;
@@ -117,7 +119,8 @@ TrainingSpec parse_training(JsonFields f, const nlohmann::json& raw) {
   t.optimizer = parse_optimizer(f.object("optimizer"));
   t.lr_schedule = parse_schedule(f.object("lr_schedule"));
   t.threads = static_cast<int>(f.integer("threads", t.threads, 0, 256));
-  if (f.has("checkpoint")) t.checkpoint = parse_checkpoint(f.object("checkpoint"), raw["checkpoint"]);
+  if (f.has("checkpoint"))
+    t.checkpoint = parse_checkpoint(f.object("checkpoint"), raw["checkpoint"]);
   if (f.has("early_stopping")) t.early_stopping = parse_early_stopping(f.object("early_stopping"));
   if (f.has("best_model")) t.best_model = parse_best_model(f.object("best_model"));
   f.finish();
@@ -129,7 +132,8 @@ OutputSpec parse_output(JsonFields f) {
   o.run_dir = f.string("run_dir", "");
   o.model_file = f.string("model_file", o.model_file);
   if (o.model_file.empty() || o.model_file.find('/') != std::string::npos)
-    f.fail("model_file", "expected a plain file name inside the run directory, got \"" + o.model_file + "\"");
+    f.fail("model_file",
+           "expected a plain file name inside the run directory, got \"" + o.model_file + "\"");
   o.progress = f.choice("progress", o.progress, {"auto", "bar", "epoch", "none"});
   f.finish();
   return o;
@@ -170,8 +174,9 @@ Config parse_config(const nlohmann::json& document, const std::string& source) {
   root.skip("model");
   c.model = parse_model_spec(document["model"], source, "/model");
   static const nlohmann::json no_training = nlohmann::json::object();
-  c.training = parse_training(root.object("training"),
-                              document.is_object() && document.contains("training") ? document["training"] : no_training);
+  c.training = parse_training(
+      root.object("training"),
+      document.is_object() && document.contains("training") ? document["training"] : no_training);
   c.output = parse_output(root.object("output"));
   root.finish();
   c.resolved = document;
@@ -188,8 +193,10 @@ void apply_override(nlohmann::json& document, const std::string& assignment,
   try {
     (void)nlohmann::json(assignment).dump();
   } catch (const nlohmann::json::type_error&) {
-    throw ConfigError("--set " + nlohmann::json(assignment).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-                      ": not valid UTF-8 text");
+    throw ConfigError(
+        "--set " +
+        nlohmann::json(assignment).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+        ": not valid UTF-8 text");
   }
   const std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
   if (json_too_deep_at(text) != std::string::npos) {
@@ -217,8 +224,9 @@ void apply_override(nlohmann::json& document, const std::string& assignment,
         throw ConfigError(source + ": " + pointer + ": --set " + path + ": expected a list index");
       }
       if (index >= node->size()) {
-        throw ConfigError(source + ": " + pointer + ": --set " + path + ": index out of range (the list has " +
-                          std::to_string(node->size()) + " entries)");
+        throw ConfigError(source + ": " + pointer + ": --set " + path +
+                          ": index out of range (the list has " + std::to_string(node->size()) +
+                          " entries)");
       }
       node = &(*node)[index];
     } else {
@@ -252,10 +260,12 @@ Config parse_config_text(const std::string& text, const std::string& source,
     // quotes the number, so find it in the text.
     std::string what = e.what();
     const size_t quote = what.find('\'');
-    const size_t at = quote == std::string::npos ? std::string::npos
-                                                 : text.find(what.substr(quote + 1, what.rfind('\'') - quote - 1));
+    const size_t at = quote == std::string::npos
+                          ? std::string::npos
+                          : text.find(what.substr(quote + 1, what.rfind('\'') - quote - 1));
     const size_t pos = what.find("] ");
-    throw ConfigError(source + ": " + (at == std::string::npos ? "" : line_and_column(text, at) + ": ") +
+    throw ConfigError(source + ": " +
+                      (at == std::string::npos ? "" : line_and_column(text, at) + ": ") +
                       "invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos + 2)));
   }
   for (const auto& o : overrides) apply_override(document, o, source);

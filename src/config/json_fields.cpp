@@ -11,12 +11,18 @@ std::string describe_json(const nlohmann::json& value) {
   std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (text.size() > 40) text = text.substr(0, 37) + "...";
   switch (value.type()) {
-    case nlohmann::json::value_t::string: return "the string " + text;
-    case nlohmann::json::value_t::array: return "the list " + text;
-    case nlohmann::json::value_t::object: return "an object";
-    case nlohmann::json::value_t::boolean: return text;
-    case nlohmann::json::value_t::null: return "null";
-    default: return text;
+    case nlohmann::json::value_t::string:
+      return "the string " + text;
+    case nlohmann::json::value_t::array:
+      return "the list " + text;
+    case nlohmann::json::value_t::object:
+      return "an object";
+    case nlohmann::json::value_t::boolean:
+      return text;
+    case nlohmann::json::value_t::null:
+      return "null";
+    default:
+      return text;
   }
 }
 
@@ -26,8 +32,10 @@ size_t json_too_deep_at(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;  // skip the escaped character
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;  // skip the escaped character
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -51,9 +59,12 @@ std::string JsonFields::pointer_to(const std::string& key) const {
   // RFC 6901 escaping: "~" -> "~0", "/" -> "~1".
   std::string escaped;
   for (char c : key) {
-    if (c == '~') escaped += "~0";
-    else if (c == '/') escaped += "~1";
-    else escaped += c;
+    if (c == '~')
+      escaped += "~0";
+    else if (c == '/')
+      escaped += "~1";
+    else
+      escaped += c;
   }
   return pointer_ + "/" + escaped;
 }
@@ -78,8 +89,9 @@ int64_t JsonFields::integer(const std::string& key, std::optional<int64_t> fallb
   auto expected = [&](bool above_max = false) {
     std::string what = min == 1   ? "a positive integer"
                        : min == 0 ? "a non-negative integer"
-                       : min == std::numeric_limits<int64_t>::min() ? "an integer"
-                                                                    : "an integer >= " + std::to_string(min);
+                       : min == std::numeric_limits<int64_t>::min()
+                           ? "an integer"
+                           : "an integer >= " + std::to_string(min);
     return above_max ? what + " <= " + std::to_string(max) : what;
   };
   if (!v) {
@@ -90,9 +102,10 @@ int64_t JsonFields::integer(const std::string& key, std::optional<int64_t> fallb
                   (v->is_number_float() && std::floor(v->get<double>()) == v->get<double>() &&
                    std::abs(v->get<double>()) < 9e15);
   if (!integral) fail(key, "expected " + expected() + ", got " + describe_json(*v));
-  int64_t x = v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(INT64_MAX)
-                  ? INT64_MAX
-                  : (v->is_number_float() ? static_cast<int64_t>(v->get<double>()) : v->get<int64_t>());
+  int64_t x =
+      v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(INT64_MAX)
+          ? INT64_MAX
+          : (v->is_number_float() ? static_cast<int64_t>(v->get<double>()) : v->get<int64_t>());
   if (x < min || x > max) fail(key, "expected " + expected(x > max) + ", got " + describe_json(*v));
   return x;
 }
@@ -164,7 +177,9 @@ std::vector<int64_t> JsonFields::int_or_list(const std::string& key,
     if (fallback) return std::vector<int64_t>(size, *fallback);
     fail(key, "missing; expected " + expected);
   }
-  auto ok = [&](const nlohmann::json& x) { return x.is_number_integer() && x.get<int64_t>() >= min; };
+  auto ok = [&](const nlohmann::json& x) {
+    return x.is_number_integer() && x.get<int64_t>() >= min;
+  };
   if (ok(*v)) return std::vector<int64_t>(size, v->get<int64_t>());
   if (v->is_array() && v->size() == size) {
     std::vector<int64_t> out;

@@ -13,38 +13,38 @@ namespace mnistnet {
 // registry validates the arguments, so adding a layer does not touch the config parser.
 struct LayerSpec {
   std::string type;
-  nlohmann::json args;   // the whole object, including "type" (and "name" if given)
-  std::string pointer;   // "/model/layers/3", for error messages
+  nlohmann::json args;  // the whole object, including "type" (and "name" if given)
+  std::string pointer;  // "/model/layers/3", for error messages
 };
 
 struct ModelSpec {
-  std::string source;    // where the spec came from (config or model file), for error messages
-  Shape input_shape;     // per example, e.g. {784} or {28, 28, 1}
+  std::string source;  // where the spec came from (config or model file), for error messages
+  Shape input_shape;   // per example, e.g. {784} or {28, 28, 1}
   std::vector<LayerSpec> layers;
 };
 
 struct DataSpec {
-  std::string dataset = "mnist";        // "mnist" or "fashion-mnist"
-  std::string path;                     // explicit directory; empty = search
-  double pixel_divisor = 256.0;         // the codelab divides bytes by 256
+  std::string dataset = "mnist";  // "mnist" or "fashion-mnist"
+  std::string path;               // explicit directory; empty = search
+  double pixel_divisor = 256.0;   // the codelab divides bytes by 256
   bool cache = true;
-  int64_t shuffle_buffer = 5000;        // 0 disables shuffling
+  int64_t shuffle_buffer = 5000;  // 0 disables shuffling
   bool reshuffle_each_iteration = true;
-  int prefetch = 2;                     // batches prepared ahead on a background thread; 0 = none
+  int prefetch = 2;  // batches prepared ahead on a background thread; 0 = none
   int64_t validation_batch_size = 10000;
 };
 
 struct OptimizerSpec {
-  std::string type = "adam";            // "sgd" or "adam"
+  std::string type = "adam";  // "sgd" or "adam"
   double learning_rate = 0.001;
-  double momentum = 0.0;                // sgd
-  bool nesterov = false;                // sgd
+  double momentum = 0.0;                                // sgd
+  bool nesterov = false;                                // sgd
   double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;  // adam (Keras defaults)
 };
 
 // lr(epoch) = learning_rate * decay_rate^epoch + minimum (the codelab's lr_decay), or constant.
 struct ScheduleSpec {
-  std::string type = "constant";        // "constant" or "exponential"
+  std::string type = "constant";  // "constant" or "exponential"
   double decay_rate = 1.0;
   double minimum = 0.0;
 };
@@ -53,17 +53,17 @@ struct ScheduleSpec {
 // <run>/checkpoints/ after every epoch, and every save_freq steps when that is a number
 // (Keras BackupAndRestore's save_freq: "epoch" or an integer); the newest `keep` are kept.
 struct CheckpointSpec {
-  int64_t save_freq = 0;                // steps; 0 = "epoch" (epoch ends only)
+  int64_t save_freq = 0;  // steps; 0 = "epoch" (epoch ends only)
   int keep = 2;
 };
 
 // training.early_stopping: Keras's EarlyStopping callback.
 struct EarlyStoppingSpec {
-  bool enabled = false;                 // the key is present
-  std::string monitor = "val_loss";     // loss, accuracy, val_loss, val_accuracy
+  bool enabled = false;              // the key is present
+  std::string monitor = "val_loss";  // loss, accuracy, val_loss, val_accuracy
   double min_delta = 0.0;
   int patience = 0;
-  std::string mode = "auto";            // "auto", "min", "max"
+  std::string mode = "auto";  // "auto", "min", "max"
   bool has_baseline = false;
   double baseline = 0.0;
   bool restore_best_weights = false;
@@ -73,7 +73,7 @@ struct EarlyStoppingSpec {
 // training.best_model: Keras's ModelCheckpoint(save_best_only=True): the model of the best
 // epoch so far in <run>/<file>.
 struct BestModelSpec {
-  bool enabled = false;                 // the key is present
+  bool enabled = false;  // the key is present
   std::string monitor = "val_loss";
   std::string mode = "auto";
   std::string file = "best_model.mnn";
@@ -82,31 +82,31 @@ struct BestModelSpec {
 struct TrainingSpec {
   int epochs = 10;
   int batch_size = 128;
-  int64_t steps_per_epoch = 0;          // 0 = training examples // batch_size
+  int64_t steps_per_epoch = 0;  // 0 = training examples // batch_size
   CheckpointSpec checkpoint;
   EarlyStoppingSpec early_stopping;
   BestModelSpec best_model;
   std::string loss = "sparse_categorical_crossentropy";
   OptimizerSpec optimizer;
   ScheduleSpec lr_schedule;
-  int threads = 0;                      // threads of the maths (GEMM, kernels); 0 = all cores
+  int threads = 0;  // threads of the maths (GEMM, kernels); 0 = all cores
 };
 
 struct OutputSpec {
-  std::string run_dir;                  // empty = runs/<config name>
+  std::string run_dir;  // empty = runs/<config name>
   std::string model_file = "model.mnn";
-  std::string progress = "auto";        // "auto" (bar on a terminal), "bar", "epoch", "none"
+  std::string progress = "auto";  // "auto" (bar on a terminal), "bar", "epoch", "none"
 };
 
 struct Config {
-  std::string source;                   // the config file's path
-  std::string name;                     // the config file's stem: "dense2"
+  std::string source;  // the config file's path
+  std::string name;    // the config file's stem: "dense2"
   uint64_t seed = 42;
   DataSpec data;
   ModelSpec model;
   TrainingSpec training;
   OutputSpec output;
-  nlohmann::json resolved;              // the JSON after --set overrides, as saved in the run
+  nlohmann::json resolved;  // the JSON after --set overrides, as saved in the run
 };
 
 }  // namespace mnistnet

@@ -49,7 +49,8 @@ class WorkerPool {
     for (int spin = 0; spin < 4000 && done_.load(std::memory_order_acquire) < helpers; ++spin) {
       __builtin_ia32_pause();
     }
-    for (int d = done_.load(std::memory_order_acquire); d < helpers; d = done_.load(std::memory_order_acquire)) {
+    for (int d = done_.load(std::memory_order_acquire); d < helpers;
+         d = done_.load(std::memory_order_acquire)) {
       done_.wait(d, std::memory_order_acquire);
     }
   }
@@ -127,7 +128,9 @@ int parallel_threads() {
   return cap > 0 ? std::min(cap, pool().threads()) : pool().threads();
 }
 
-void set_parallel_threads(int threads) { thread_cap.store(std::max(threads, 0), std::memory_order_relaxed); }
+void set_parallel_threads(int threads) {
+  thread_cap.store(std::max(threads, 0), std::memory_order_relaxed);
+}
 
 namespace detail {
 

@@ -95,7 +95,9 @@ class GzFileSource : public ByteSource {
     }
     gzbuffer(file_, kZlibBuffer);  // zlib's default 8 KiB buffer makes many small reads
     const auto size = fs::file_size(path_, ec);
-    if (!ec) size_bound_ = static_cast<int64_t>(std::min<uintmax_t>(size, uintmax_t{1} << 40)) * kMaxInflateRatio;
+    if (!ec)
+      size_bound_ =
+          static_cast<int64_t>(std::min<uintmax_t>(size, uintmax_t{1} << 40)) * kMaxInflateRatio;
   }
   ~GzFileSource() override { gzclose_r(file_); }
   GzFileSource(const GzFileSource&) = delete;
@@ -176,8 +178,8 @@ class MemorySource : public ByteSource {
         truncated_ = true;
         finished_ = true;
       } else if (rc != Z_OK) {
-        error = std::string("corrupt gzip stream (") + (stream_.msg ? stream_.msg : "error " + std::to_string(rc)) +
-                ") after this offset";
+        error = std::string("corrupt gzip stream (") +
+                (stream_.msg ? stream_.msg : "error " + std::to_string(rc)) + ") after this offset";
         return -1;
       }
     }
@@ -313,7 +315,9 @@ class IdxFile {
   int64_t offset_ = 0;  // decompressed bytes read so far
 };
 
-IdxFile open_file(const fs::path& path) { return IdxFile(path, std::make_unique<GzFileSource>(path)); }
+IdxFile open_file(const fs::path& path) {
+  return IdxFile(path, std::make_unique<GzFileSource>(path));
+}
 
 std::string image_promise(const IdxHeader& header) {
   return std::to_string(header.dims[0]) + " images of " + std::to_string(header.dims[1]) + "x" +

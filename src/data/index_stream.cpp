@@ -25,7 +25,8 @@ IndexStream::IndexStream(const IndexStreamSpec& spec) : spec_(spec) {
 void IndexStream::start_pass(int64_t pass) {
   pass_ = pass;
   // Each pass draws from its own stream derived from (seed, pass), so passes are unrelated.
-  rng_ = Rng(Rng::derive(spec_.seed, static_cast<uint64_t>(spec_.reshuffle_each_iteration ? pass : 0)));
+  rng_ = Rng(
+      Rng::derive(spec_.seed, static_cast<uint64_t>(spec_.reshuffle_each_iteration ? pass : 0)));
   const auto count = static_cast<uint32_t>(spec_.count);
   live_ = std::min(static_cast<uint32_t>(buffer_.size()), count);
   for (uint32_t i = 0; i < live_; ++i) buffer_[i] = i;
@@ -83,8 +84,11 @@ void IndexStream::restore(const IndexStreamState& s) {
   const auto count = static_cast<uint32_t>(spec_.count);
   if (s.pass < 0) bad("negative pass " + std::to_string(s.pass));
   if (s.buffer.size() > buffer_.size())
-    bad("a shuffle buffer of " + std::to_string(s.buffer.size()) + " entries, the spec has " + std::to_string(buffer_.size()) + " slots");
-  if (s.next_input > count) bad("next input " + std::to_string(s.next_input) + " beyond " + std::to_string(count) + " examples");
+    bad("a shuffle buffer of " + std::to_string(s.buffer.size()) + " entries, the spec has " +
+        std::to_string(buffer_.size()) + " slots");
+  if (s.next_input > count)
+    bad("next input " + std::to_string(s.next_input) + " beyond " + std::to_string(count) +
+        " examples");
   if (s.next_input < s.buffer.size()) bad("more buffered entries than inputs read");
   for (const uint32_t index : s.buffer)
     if (index >= s.next_input) bad("buffered index " + std::to_string(index) + " not read yet");

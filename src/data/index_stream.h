@@ -23,9 +23,9 @@ namespace mnistnet {
 // the original would have produced next.
 struct IndexStreamState {
   int64_t pass = 0;
-  uint32_t next_input = 0;        // next index of the pass to enter the buffer
-  Rng::State rng{};               // the pass's generator
-  std::vector<uint32_t> buffer;   // the live slots of the shuffle buffer, in slot order
+  uint32_t next_input = 0;       // next index of the pass to enter the buffer
+  Rng::State rng{};              // the pass's generator
+  std::vector<uint32_t> buffer;  // the live slots of the shuffle buffer, in slot order
 };
 
 struct IndexStreamSpec {

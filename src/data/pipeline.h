@@ -84,8 +84,8 @@ class Pipeline {
   const PipelineSpec spec_;
   const int64_t example_size_;
   std::vector<float> cache_;  // [count, example_size] when spec_.cache
-  IndexStream stream_;    // the producer's position (ahead of the consumer with prefetch)
-  IndexStream consumer_;  // lags: advanced to consumed_ by stream_state()
+  IndexStream stream_;        // the producer's position (ahead of the consumer with prefetch)
+  IndexStream consumer_;      // lags: advanced to consumed_ by stream_state()
   int64_t consumed_ = 0, consumer_at_ = 0;
   std::vector<Buffer> buffers_;  // 1 without prefetch, else prefetch + 2 (see PrefetchQueue)
   bool exhausted_ = false;       // no-prefetch path only

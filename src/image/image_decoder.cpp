@@ -2,8 +2,6 @@
 // the messages and the conversion to one grey plane.
 #include "image/image_decoder.h"
 
-#include "image/format_check.h"
-
 #include <stb_image.h>
 
 #include <algorithm>
@@ -13,6 +11,8 @@
 #include <cstring>
 #include <memory>
 #include <system_error>
+
+#include "image/format_check.h"
 
 namespace mnistnet {
 namespace fs = std::filesystem;
@@ -155,13 +155,16 @@ GreyImage decode_grey_image(std::span<const uint8_t> bytes, const std::string& n
   }
   const ImageFormat format = sniff_image_format(bytes);
   if (format == ImageFormat::unknown)
-    throw ImageError(name + ": not a readable image (PNG, JPEG, BMP or PGM expected): unrecognised first bytes");
+    throw ImageError(
+        name + ": not a readable image (PNG, JPEG, BMP or PGM expected): unrecognised first bytes");
   const std::string problem = format == ImageFormat::jpeg  ? jpeg_structure_problem(bytes)
                               : format == ImageFormat::png ? png_structure_problem(bytes)
                               : format == ImageFormat::pnm ? pnm_structure_problem(bytes)
                                                            : std::string();
   if (!problem.empty()) {
-    const char* kind = format == ImageFormat::jpeg ? "JPEG" : format == ImageFormat::png ? "PNG" : "PGM/PPM";
+    const char* kind = format == ImageFormat::jpeg  ? "JPEG"
+                       : format == ImageFormat::png ? "PNG"
+                                                    : "PGM/PPM";
     throw ImageError(name + ": corrupt or truncated image: " + kind + " " + problem);
   }
   const int length = static_cast<int>(bytes.size());

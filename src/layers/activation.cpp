@@ -18,22 +18,28 @@ constexpr int64_t kMinElementsPerThread = 16384;
 // never overlap (the model gives every op its own buffers).
 template <class Map>
 void map_elements(int64_t n, const float* in, float* out, Map map) {
-  parallel_for(n, [&](int64_t begin, int64_t end) {
-    const float* __restrict x = in + begin;
-    float* __restrict y = out + begin;
-    for (int64_t i = 0; i < end - begin; ++i) y[i] = map(x[i]);
-  }, kMinElementsPerThread);
+  parallel_for(
+      n,
+      [&](int64_t begin, int64_t end) {
+        const float* __restrict x = in + begin;
+        float* __restrict y = out + begin;
+        for (int64_t i = 0; i < end - begin; ++i) y[i] = map(x[i]);
+      },
+      kMinElementsPerThread);
 }
 
 // out[i] = map(a[i], b[i]).
 template <class Map>
 void map_elements(int64_t n, const float* a, const float* b, float* out, Map map) {
-  parallel_for(n, [&](int64_t begin, int64_t end) {
-    const float* __restrict pa = a + begin;
-    const float* __restrict pb = b + begin;
-    float* __restrict y = out + begin;
-    for (int64_t i = 0; i < end - begin; ++i) y[i] = map(pa[i], pb[i]);
-  }, kMinElementsPerThread);
+  parallel_for(
+      n,
+      [&](int64_t begin, int64_t end) {
+        const float* __restrict pa = a + begin;
+        const float* __restrict pb = b + begin;
+        float* __restrict y = out + begin;
+        for (int64_t i = 0; i < end - begin; ++i) y[i] = map(pa[i], pb[i]);
+      },
+      kMinElementsPerThread);
 }
 
 }  // namespace
@@ -55,7 +61,9 @@ Shape Activation::build(const Shape& input) {
 void Activation::forward(const float* x, float* y, int64_t batch, bool /*training*/) {
   const int64_t n = batch * size_;
   switch (kind_) {
-    case ActivationKind::linear: std::copy(x, x + n, y); break;
+    case ActivationKind::linear:
+      std::copy(x, x + n, y);
+      break;
     case ActivationKind::relu:
       map_elements(n, x, y, [](float v) { return v > 0.0f ? v : 0.0f; });
       break;
@@ -84,7 +92,9 @@ void Activation::backward(const float* /*x*/, const float* y, const float* dy, f
   if (!dx) return;
   const int64_t n = batch * size_;
   switch (kind_) {
-    case ActivationKind::linear: std::copy(dy, dy + n, dx); break;
+    case ActivationKind::linear:
+      std::copy(dy, dy + n, dx);
+      break;
     case ActivationKind::relu:
       map_elements(n, y, dy, dx, [](float out, float g) { return out > 0.0f ? g : 0.0f; });
       break;

@@ -20,13 +20,12 @@ class Activation final : public Layer {
   ActivationKind kind() const { return kind_; }
   Shape build(const Shape& input) override;
   void forward(const float* x, float* y, int64_t batch, bool training) override;
-  void backward(const float* x, const float* y, const float* dy, float* dx,
-                int64_t batch) override;
+  void backward(const float* x, const float* y, const float* dy, float* dx, int64_t batch) override;
 
  private:
   ActivationKind kind_;
-  int64_t size_ = 0;      // elements per example
-  int64_t classes_ = 0;   // softmax axis length (the last dimension)
+  int64_t size_ = 0;     // elements per example
+  int64_t classes_ = 0;  // softmax axis length (the last dimension)
 };
 
 }  // namespace mnistnet

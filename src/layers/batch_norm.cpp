@@ -79,7 +79,6 @@ std::vector<ParamRef> BatchNormalization::params() {
   return p;
 }
 
-
 void BatchNormalization::sum_columns_into(std::vector<double>& out) const {
   const auto cols = static_cast<size_t>(channels_);
   std::fill(out.begin(), out.end(), 0.0);
@@ -133,16 +132,20 @@ void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool t
     shift_[c] = o_.center ? beta_[c] : 0.0f;
   }
   const auto apply = [&](auto output) {
-    parallel_for(rows, [&](int64_t begin, int64_t end) {
-      const float* __restrict mean = mean_f_.data();
-      const float* __restrict scale = scale_.data();
-      const float* __restrict shift = shift_.data();
-      for (int64_t r = begin; r < end; ++r) {
-        const float* __restrict xr = x + r * cols;
-        float* __restrict yr = y + r * cols;
-        for (int64_t c = 0; c < cols; ++c) yr[c] = output((xr[c] - mean[c]) * scale[c] + shift[c]);
-      }
-    }, 256);
+    parallel_for(
+        rows,
+        [&](int64_t begin, int64_t end) {
+          const float* __restrict mean = mean_f_.data();
+          const float* __restrict scale = scale_.data();
+          const float* __restrict shift = shift_.data();
+          for (int64_t r = begin; r < end; ++r) {
+            const float* __restrict xr = x + r * cols;
+            float* __restrict yr = y + r * cols;
+            for (int64_t c = 0; c < cols; ++c)
+              yr[c] = output((xr[c] - mean[c]) * scale[c] + shift[c]);
+          }
+        },
+        256);
   };
   // The relu is Activation's own expression, so the fused op gives the same bits.
   if (relu_) {
@@ -221,23 +224,26 @@ void BatchNormalization::backward_through(const float* x, const float* y, const 
     mean_dyx_[c] = static_cast<float>(sum2_[c] * inv_rows);
     scale_[c] = (o_.scale ? gamma_[c] : 1.0f) * inv_std_[c];
   }
-  parallel_for(rows, [&](int64_t begin, int64_t end) {
-    const double* __restrict mean = mean_.data();
-    const float* __restrict inv_std = inv_std_.data();
-    const float* __restrict scale = scale_.data();
-    const float* __restrict mean_dy = mean_dy_.data();
-    const float* __restrict mean_dyx = mean_dyx_.data();
-    for (int64_t r = begin; r < end; ++r) {
-      const float* __restrict xr = x + r * cols;
-      const float* __restrict yr = y + r * cols;
-      const float* __restrict dyr = dy + r * cols;
-      float* __restrict dxr = dx + r * cols;
-      for (int64_t c = 0; c < cols; ++c) {
-        const float x_hat = normalized(xr[c], mean[c], inv_std[c]);
-        dxr[c] = scale[c] * (gradient(yr, dyr, c) - mean_dy[c] - x_hat * mean_dyx[c]);
-      }
-    }
-  }, 256);
+  parallel_for(
+      rows,
+      [&](int64_t begin, int64_t end) {
+        const double* __restrict mean = mean_.data();
+        const float* __restrict inv_std = inv_std_.data();
+        const float* __restrict scale = scale_.data();
+        const float* __restrict mean_dy = mean_dy_.data();
+        const float* __restrict mean_dyx = mean_dyx_.data();
+        for (int64_t r = begin; r < end; ++r) {
+          const float* __restrict xr = x + r * cols;
+          const float* __restrict yr = y + r * cols;
+          const float* __restrict dyr = dy + r * cols;
+          float* __restrict dxr = dx + r * cols;
+          for (int64_t c = 0; c < cols; ++c) {
+            const float x_hat = normalized(xr[c], mean[c], inv_std[c]);
+            dxr[c] = scale[c] * (gradient(yr, dyr, c) - mean_dy[c] - x_hat * mean_dyx[c]);
+          }
+        }
+      },
+      256);
 }
 
 }  // namespace mnistnet

@@ -63,9 +63,9 @@ class BatchNormalization final : public Layer {
   // x_hat = (x - mean) * inv_std from x rather than keeping a batch-sized copy: so there is no
   // per-batch workspace, and inference (run by the model in chunks larger than reserve()'s
   // batch) is safe at any batch size.
-  std::vector<double> mean_;        // [C]
-  std::vector<float> inv_std_;      // [C]: 1 / sqrt(var + epsilon)
-  std::vector<double> sum_, sum2_;  // [C]: per-column accumulators
+  std::vector<double> mean_;                   // [C]
+  std::vector<float> inv_std_;                 // [C]: 1 / sqrt(var + epsilon)
+  std::vector<double> sum_, sum2_;             // [C]: per-column accumulators
   std::vector<double> partial_, partial_dyx_;  // [blocks, C]: per-block partial sums
   std::vector<float> scale_, shift_, mean_f_, mean_dy_, mean_dyx_;  // [C]: per-column coefficients
   void sum_columns_into(std::vector<double>& out) const;

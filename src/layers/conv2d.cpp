@@ -12,7 +12,8 @@ Shape Conv2D::build(const Shape& input) {
   const int64_t in_h = input[0], in_w = input[1], in_c = input[2];
   if (!o_.same && (in_h < o_.kernel_h || in_w < o_.kernel_w)) {
     throw ShapeError("a " + std::to_string(o_.kernel_h) + "x" + std::to_string(o_.kernel_w) +
-                     " kernel with padding \"valid\" does not fit an input of " + shape_string(input));
+                     " kernel with padding \"valid\" does not fit an input of " +
+                     shape_string(input));
   }
   const Padding1D rows = o_.same ? same_padding(in_h, o_.kernel_h, o_.stride_h)
                                  : valid_padding(in_h, o_.kernel_h, o_.stride_h);
@@ -57,7 +58,11 @@ void Conv2D::initialize(Rng& rng) {
 }
 
 std::vector<ParamRef> Conv2D::params() {
-  std::vector<ParamRef> p{{"kernel", {o_.kernel_h, o_.kernel_w, g_.in_c, o_.filters}, kernel_.data(), kernel_grad_.data(), true}};
+  std::vector<ParamRef> p{{"kernel",
+                           {o_.kernel_h, o_.kernel_w, g_.in_c, o_.filters},
+                           kernel_.data(),
+                           kernel_grad_.data(),
+                           true}};
   if (o_.use_bias) p.push_back({"bias", {o_.filters}, bias_.data(), bias_grad_.data(), true});
   return p;
 }
@@ -83,15 +88,16 @@ void Conv2D::forward(const float* x, float* y, int64_t batch, bool training) {
     const int64_t n = std::min(chunk, batch - first);
     conv_kernels::pad_input(g_, x + first * g_.in_h * g_.in_w * g_.in_c, n, padded_x_.data());
     conv_kernels::forward(g_, padded_x_.data(), n, packed_kernel_.data(),
-                  o_.use_bias ? padded_bias_.data() : nullptr,
-                  y + first * g_.pixels() * o_.filters);
+                          o_.use_bias ? padded_bias_.data() : nullptr,
+                          y + first * g_.pixels() * o_.filters);
   }
 }
 
 void Conv2D::backward(const float* /*x*/, const float* /*y*/, const float* dy, float* dx,
                       int64_t batch) {
   // dW[patch, filters] = sum over pixels of patch(x) outer dy; padded_x_ still holds this batch.
-  conv_kernels::kernel_gradient(g_, padded_x_.data(), dy, batch, dy_scratch_.data(), packed_grad_.data());
+  conv_kernels::kernel_gradient(g_, padded_x_.data(), dy, batch, dy_scratch_.data(),
+                                packed_grad_.data());
   conv_kernels::unpack_kernel(g_, packed_grad_.data(), kernel_grad_.data());
   if (o_.use_bias) {
     // Each filter's sum runs over the pixels in order; through a restrict pointer GCC keeps the

@@ -32,8 +32,7 @@ class Conv2D final : public Layer {
   std::vector<ParamRef> params() override;
   void reserve(int64_t max_batch) override;
   void forward(const float* x, float* y, int64_t batch, bool training) override;
-  void backward(const float* x, const float* y, const float* dy, float* dx,
-                int64_t batch) override;
+  void backward(const float* x, const float* y, const float* dy, float* dx, int64_t batch) override;
   int64_t forward_flops() const override { return 2 * g_.pixels() * g_.patch() * o_.filters; }
 
  private:
@@ -47,10 +46,10 @@ class Conv2D final : public Layer {
   std::vector<float> kernel_, bias_, kernel_grad_, bias_grad_;
   // Layouts of conv_kernels.h, refreshed from kernel_ and bias_ every call.
   std::vector<float> packed_kernel_, packed_transposed_, packed_grad_, padded_bias_;
-  int64_t capacity_ = 0;          // images the per-batch buffers hold
-  std::vector<float> padded_x_;   // [images, image_stride]: this batch's input, kept for backward
-  std::vector<float> padded_dx_;  // [images, image_stride]: scratch of the input gradient
-  std::vector<float> dy_scratch_; // dy with whole vectors of filters, when F needs padding
+  int64_t capacity_ = 0;           // images the per-batch buffers hold
+  std::vector<float> padded_x_;    // [images, image_stride]: this batch's input, kept for backward
+  std::vector<float> padded_dx_;   // [images, image_stride]: scratch of the input gradient
+  std::vector<float> dy_scratch_;  // dy with whole vectors of filters, when F needs padding
 };
 
 }  // namespace mnistnet

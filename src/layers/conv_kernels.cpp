@@ -15,9 +15,16 @@ namespace {
 // (Spelled out per width: GCC drops vector_size on a dependent alias template.)
 typedef float Vec8 __attribute__((vector_size(8 * sizeof(float))));
 typedef float Vec16 __attribute__((vector_size(16 * sizeof(float))));
-template <int L> struct VectorOf;
-template <> struct VectorOf<8> { using type = Vec8; };
-template <> struct VectorOf<16> { using type = Vec16; };
+template <int L>
+struct VectorOf;
+template <>
+struct VectorOf<8> {
+  using type = Vec8;
+};
+template <>
+struct VectorOf<16> {
+  using type = Vec16;
+};
 template <int L>
 using Vec = typename VectorOf<L>::type;
 static_assert(sizeof(Vec<16>) == 16 * sizeof(float));
@@ -81,14 +88,30 @@ void pixel_offsets(const Geometry& g, int64_t p, int64_t n, int64_t* out) {
 template <class Body>
 void with_vector_count(int64_t n, Body&& body) {
   switch (n) {
-    case 1: body.template operator()<1>(); break;
-    case 2: body.template operator()<2>(); break;
-    case 3: body.template operator()<3>(); break;
-    case 4: body.template operator()<4>(); break;
-    case 5: body.template operator()<5>(); break;
-    case 6: body.template operator()<6>(); break;
-    case 7: body.template operator()<7>(); break;
-    default: body.template operator()<8>(); break;
+    case 1:
+      body.template operator()<1>();
+      break;
+    case 2:
+      body.template operator()<2>();
+      break;
+    case 3:
+      body.template operator()<3>();
+      break;
+    case 4:
+      body.template operator()<4>();
+      break;
+    case 5:
+      body.template operator()<5>();
+      break;
+    case 6:
+      body.template operator()<6>();
+      break;
+    case 7:
+      body.template operator()<7>();
+      break;
+    default:
+      body.template operator()<8>();
+      break;
   }
 }
 
@@ -102,7 +125,8 @@ void for_each_filter_block(const Geometry& g, Body&& body) {
 // ---------------------------------------------------------------------------- forward
 
 // Output pixels [p_begin, p_end) x one filter block of NV vectors:
-//   y[p, f0 + f] = bias[f0 + f] + sum_{ky, j} padded[offset(p) + ky*row_stride + j] * W[ky*run + j, f]
+//   y[p, f0 + f] = bias[f0 + f] + sum_{ky, j} padded[offset(p) + ky*row_stride + j] * W[ky*run + j,
+//   f]
 template <int L, int NV>
 void forward_block(const Geometry& g, const float* padded, const float* w, const float* bias,
                    int64_t f0, float* y, int64_t p_begin, int64_t p_end) {
@@ -157,11 +181,12 @@ void forward_block(const Geometry& g, const float* padded, const float* w, const
 constexpr int64_t kGradientPixelBlock = 128;
 
 // One tap tile (taps j0..j0+R of kernel row ky) x one filter block, accumulated over the
-// pixels whose offsets are given:  G[ky*run + j0 + r, f] += sum_p padded[off_p + ky*rs + j0 + r] * dy[p, f0 + f]
+// pixels whose offsets are given:  G[ky*run + j0 + r, f] += sum_p padded[off_p + ky*rs + j0 + r] *
+// dy[p, f0 + f]
 template <int L, int NV, int R>
 void kernel_gradient_tile(const Geometry& g, const float* padded, const float* dy, int64_t ldy,
-                          int64_t f0, const int64_t* offsets, int64_t p0, int64_t count,
-                          int64_t ky, int64_t j0, float* grad_block) {
+                          int64_t f0, const int64_t* offsets, int64_t p0, int64_t count, int64_t ky,
+                          int64_t j0, float* grad_block) {
   const int n = static_cast<int>(std::min<int64_t>(R, g.run() - j0));
   float* g_rows = grad_block + (ky * g.run() + j0) * (NV * L);
   Vec<L> acc[R][NV];
@@ -225,8 +250,8 @@ void kernel_gradient_block(const Geometry& g, const float* padded, const float* 
 //   padded_dx[off_p + ky*rs + jv*16 + l] += sum_f dy[p, f] * W[ky*run + jv*16 + l, f]
 // Taps past the run have zero weights, so they add zeros into the next pixels or the slack.
 template <int NT>
-void input_gradient_tile(const Geometry& g, const float* dy, const float* wt, const int64_t* offsets,
-                         int n, int64_t ky, int64_t jv0, float* padded_dx) {
+void input_gradient_tile(const Geometry& g, const float* dy, const float* wt,
+                         const int64_t* offsets, int n, int64_t ky, int64_t jv0, float* padded_dx) {
   constexpr int L = kTapLanes;
   constexpr int R = tile_rows<L, NT>();
   const int64_t nvec = tap_vectors(g), filters = g.filters;
@@ -234,7 +259,7 @@ void input_gradient_tile(const Geometry& g, const float* dy, const float* wt, co
   const float* w = wt + (ky * nvec + jv0) * filters * L;  // [jv][f][16]
   const float* d_rows[R];
   for (int r = 0; r < R; ++r) d_rows[r] = dy + std::min(r, n - 1) * filters;
-  // Not unrolled: unrolling f ran GCC out of registers for this tile.
+    // Not unrolled: unrolling f ran GCC out of registers for this tile.
 #pragma GCC unroll 1
   for (int64_t f = 0; f < filters; ++f) {
     Vec<L> wv[NT];
@@ -260,7 +285,8 @@ void input_gradient_pixels(const Geometry& g, const float* dy, const float* wt,
   const int64_t nvec = tap_vectors(g);
   for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
     int64_t jv = 0;
-    for (; jv + NT <= nvec; jv += NT) input_gradient_tile<NT>(g, dy, wt, offsets, n, ky, jv, padded_dx);
+    for (; jv + NT <= nvec; jv += NT)
+      input_gradient_tile<NT>(g, dy, wt, offsets, n, ky, jv, padded_dx);
     if (jv == nvec) continue;
     with_vector_count(nvec - jv, [&]<int Rest>() {
       if constexpr (Rest < NT) input_gradient_tile<Rest>(g, dy, wt, offsets, n, ky, jv, padded_dx);

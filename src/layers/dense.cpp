@@ -55,7 +55,9 @@ void Dense::backward(const float* x, const float* /*y*/, const float* dy, float*
     }
   }
   // dx[batch, in] = dy[batch, units] * W^T[units, in]
-  if (dx) gemm(Trans::no, Trans::yes, batch, in_, units_, 1.0f, dy, units_, kernel_.data(), units_, 0.0f, dx, in_);
+  if (dx)
+    gemm(Trans::no, Trans::yes, batch, in_, units_, 1.0f, dy, units_, kernel_.data(), units_, 0.0f,
+         dx, in_);
 }
 
 }  // namespace mnistnet

@@ -17,8 +17,7 @@ class Dense final : public Layer {
   void initialize(Rng& rng) override;
   std::vector<ParamRef> params() override;
   void forward(const float* x, float* y, int64_t batch, bool training) override;
-  void backward(const float* x, const float* y, const float* dy, float* dx,
-                int64_t batch) override;
+  void backward(const float* x, const float* y, const float* dy, float* dx, int64_t batch) override;
   int64_t forward_flops() const override { return 2 * in_ * units_; }
 
  private:

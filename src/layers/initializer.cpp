@@ -22,8 +22,7 @@ namespace {
 constexpr double kTruncatedStddev = 0.87962566103423978;
 
 void fill_uniform(float* w, int64_t n, double limit, Rng& rng) {
-  for (int64_t i = 0; i < n; ++i)
-    w[i] = static_cast<float>((2.0 * rng.uniform() - 1.0) * limit);
+  for (int64_t i = 0; i < n; ++i) w[i] = static_cast<float>((2.0 * rng.uniform() - 1.0) * limit);
 }
 
 void fill_truncated_normal(float* w, int64_t n, double stddev, Rng& rng) {
@@ -42,12 +41,24 @@ void initialize_weights(Initializer kind, float* w, int64_t n, int64_t fan_in, i
                         Rng& rng) {
   const double in = static_cast<double>(fan_in), out = static_cast<double>(fan_out);
   switch (kind) {
-    case Initializer::glorot_uniform: fill_uniform(w, n, std::sqrt(6.0 / (in + out)), rng); break;
-    case Initializer::glorot_normal: fill_truncated_normal(w, n, std::sqrt(2.0 / (in + out)), rng); break;
-    case Initializer::he_normal: fill_truncated_normal(w, n, std::sqrt(2.0 / in), rng); break;
-    case Initializer::he_uniform: fill_uniform(w, n, std::sqrt(6.0 / in), rng); break;
-    case Initializer::zeros: std::fill(w, w + n, 0.0f); break;
-    case Initializer::ones: std::fill(w, w + n, 1.0f); break;
+    case Initializer::glorot_uniform:
+      fill_uniform(w, n, std::sqrt(6.0 / (in + out)), rng);
+      break;
+    case Initializer::glorot_normal:
+      fill_truncated_normal(w, n, std::sqrt(2.0 / (in + out)), rng);
+      break;
+    case Initializer::he_normal:
+      fill_truncated_normal(w, n, std::sqrt(2.0 / in), rng);
+      break;
+    case Initializer::he_uniform:
+      fill_uniform(w, n, std::sqrt(6.0 / in), rng);
+      break;
+    case Initializer::zeros:
+      std::fill(w, w + n, 0.0f);
+      break;
+    case Initializer::ones:
+      std::fill(w, w + n, 1.0f);
+      break;
   }
 }
 

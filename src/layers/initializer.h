@@ -10,7 +10,8 @@ namespace mnistnet {
 enum class Initializer { glorot_uniform, glorot_normal, he_normal, he_uniform, zeros, ones };
 
 // The names accepted in configs, as Keras spells them.
-#define MNISTNET_INITIALIZER_NAMES "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "zeros", "ones"
+#define MNISTNET_INITIALIZER_NAMES \
+  "glorot_uniform", "glorot_normal", "he_normal", "he_uniform", "zeros", "ones"
 
 Initializer initializer_from_name(const std::string& name);
 

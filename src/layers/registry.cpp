@@ -62,12 +62,14 @@ Ops make_reshape(JsonFields& f) {
   int unknowns = 0;
   for (const auto& d : target) {
     if (!d.is_number_integer() || (d.get<int64_t>() < 1 && d.get<int64_t>() != -1))
-      f.fail("target_shape", "expected a list of positive integers (one may be -1), got " + describe_json(target));
+      f.fail("target_shape",
+             "expected a list of positive integers (one may be -1), got " + describe_json(target));
     unknowns += d.get<int64_t>() == -1;
     shape.push_back(d.get<int64_t>());
   }
   if (shape.empty() || unknowns > 1)
-    f.fail("target_shape", "expected a non-empty list with at most one -1, got " + describe_json(target));
+    f.fail("target_shape",
+           "expected a non-empty list with at most one -1, got " + describe_json(target));
   ops.push_back(std::make_unique<Reshape>(shape));
   return ops;
 }
@@ -78,8 +80,7 @@ Ops make_batch_norm(JsonFields& f) {
   if (f.has("axis")) {
     const int64_t axis = f.integer("axis", std::nullopt);
     if (axis != -1) {
-      f.fail("axis", "only -1 (the last, channels axis) is supported, got " +
-                         std::to_string(axis));
+      f.fail("axis", "only -1 (the last, channels axis) is supported, got " + std::to_string(axis));
     }
   }
   BatchNormOptions o;
@@ -125,7 +126,8 @@ Ops make_conv2d(JsonFields& f) {
   o.kernel_init = read_initializer(f, "kernel_initializer", "glorot_uniform");
   o.bias_init = read_initializer(f, "bias_initializer", "zeros");
   const std::vector<int64_t> dilation = f.int_or_list("dilation_rate", 1, 2, 1);
-  if (dilation[0] != 1 || dilation[1] != 1) f.fail("dilation_rate", "only 1 (no dilation) is supported");
+  if (dilation[0] != 1 || dilation[1] != 1)
+    f.fail("dilation_rate", "only 1 (no dilation) is supported");
   f.choice("data_format", "channels_last", {"channels_last"});
   Ops ops;
   ops.push_back(std::make_unique<Conv2D>(o));

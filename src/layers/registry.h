@@ -13,8 +13,8 @@ namespace mnistnet {
 // One config layer turned into operations: Keras's Dense(activation="relu") is a Dense op
 // followed by an Activation op, shown as one row by `summary`.
 struct LayerGroup {
-  std::string name;   // user-given or Keras-style default ("dense_1")
-  std::string type;   // Keras class name
+  std::string name;  // user-given or Keras-style default ("dense_1")
+  std::string type;  // Keras class name
   std::vector<std::unique_ptr<Layer>> ops;
 };
 

@@ -13,8 +13,7 @@ class Reshape final : public Layer {
   const char* type() const override { return target_.empty() ? "Flatten" : "Reshape"; }
   Shape build(const Shape& input) override;
   void forward(const float* x, float* y, int64_t batch, bool training) override;
-  void backward(const float* x, const float* y, const float* dy, float* dx,
-                int64_t batch) override;
+  void backward(const float* x, const float* y, const float* dy, float* dx, int64_t batch) override;
 
  private:
   Shape target_;

@@ -26,9 +26,10 @@ std::string keras_snake_case(const std::string& type) {
   for (size_t i = 0; i < type.size(); ++i) {
     const auto c = static_cast<unsigned char>(type[i]);
     const bool upper = std::isupper(c) != 0;
-    const bool starts_word = i > 0 && upper &&
-                             ((i + 1 < type.size() && std::islower(static_cast<unsigned char>(type[i + 1]))) ||
-                              std::islower(static_cast<unsigned char>(type[i - 1])));
+    const bool starts_word =
+        i > 0 && upper &&
+        ((i + 1 < type.size() && std::islower(static_cast<unsigned char>(type[i + 1]))) ||
+         std::islower(static_cast<unsigned char>(type[i - 1])));
     if (starts_word) out += '_';
     out += static_cast<char>(std::tolower(c));
   }
@@ -54,8 +55,8 @@ Model Model::build(const ModelSpec& spec, uint64_t seed) {
       try {
         shape = op->build(shape);
       } catch (const ShapeError& e) {
-        throw ConfigError(spec.source + ": " + ls.pointer + ": " + group.type + " \"" +
-                          group.name + "\": " + e.what());
+        throw ConfigError(spec.source + ": " + ls.pointer + ": " + group.type + " \"" + group.name +
+                          "\": " + e.what());
       }
       m.ops_.push_back(op.get());
       m.op_group_.push_back(g);
@@ -63,7 +64,8 @@ Model Model::build(const ModelSpec& spec, uint64_t seed) {
     }
     m.groups_.push_back(std::move(group));
   }
-  if (m.ops_.empty()) throw ConfigError(spec.source + ": /model/layers: the model has no operations");
+  if (m.ops_.empty())
+    throw ConfigError(spec.source + ": /model/layers: the model has no operations");
   if (shape.size() != 1) {
     throw ConfigError(spec.source + ": " + spec.layers.back().pointer +
                       ": the model must end with one score per class, a flat output, got " +
@@ -135,7 +137,8 @@ const float* Model::forward_logits(const float* x, int64_t batch, bool training)
   const float* in = x;
   for (size_t i = 0; i < logits_end(); ++i) {
     if (absorbed_[i]) continue;
-    const auto start = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    const auto start =
+        profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     ops_[i]->forward(in, act_[i], batch, true);
     if (profiling_) profile_[i].forward_seconds += seconds_since(start);
     in = act_[i];
@@ -183,7 +186,8 @@ void Model::backward(int64_t batch) {
     if (absorbed_[i]) continue;
     const float* x = i == 0 ? input_ : act_[i - 1];
     float* dx = i == first_needing_dx_ ? nullptr : grad_[i - 1];
-    const auto start = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    const auto start =
+        profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     ops_[i]->backward(x, act_[i], grad_[i], dx, batch);
     if (profiling_) profile_[i].backward_seconds += seconds_since(start);
   }

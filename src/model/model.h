@@ -19,7 +19,7 @@ namespace mnistnet {
 
 // Time spent in one operation, summed over the profiled steps (see Model::set_profile).
 struct OpProfile {
-  std::string group, type;  // the config layer's name and the operation's type
+  std::string group, type;    // the config layer's name and the operation's type
   int64_t forward_flops = 0;  // per example
   double forward_seconds = 0.0, backward_seconds = 0.0;
   bool fused = false;  // runs inside the op before it (a relu after batch norm): no time of its own
@@ -87,17 +87,17 @@ class Model {
 
   ModelSpec spec_;
   std::vector<LayerGroup> groups_;
-  std::vector<Layer*> ops_;            // all groups' ops, in order
-  std::vector<size_t> op_group_;       // group index of each op
-  std::vector<Shape> shapes_;          // per-example output shape of each op
+  std::vector<Layer*> ops_;       // all groups' ops, in order
+  std::vector<size_t> op_group_;  // group index of each op
+  std::vector<Shape> shapes_;     // per-example output shape of each op
   bool ends_with_softmax_ = false;
   int64_t max_batch_ = 0;
   std::vector<float> arena_;
-  std::vector<float*> act_, grad_;     // per op: output and d(loss)/d(output)
-  const float* input_ = nullptr;       // the batch of the last forward
+  std::vector<float*> act_, grad_;              // per op: output and d(loss)/d(output)
+  const float* input_ = nullptr;                // the batch of the last forward
   std::vector<float> ping_, pong_, infer_out_;  // inference buffers
-  std::vector<bool> absorbed_;         // per op: a relu its predecessor applies (absorb_relu)
-  size_t first_needing_dx_ = 0;        // ops before it have no parameters: backward stops there
+  std::vector<bool> absorbed_;   // per op: a relu its predecessor applies (absorb_relu)
+  size_t first_needing_dx_ = 0;  // ops before it have no parameters: backward stops there
   bool profiling_ = false;
   std::vector<OpProfile> profile_;
 };

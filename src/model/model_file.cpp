@@ -45,11 +45,13 @@ nlohmann::json model_spec_to_json(const ModelSpec& spec) {
 void copy_weights(Model& from, Model& to, const std::string& source) {
   std::vector<ParamRef> a = from.params(), b = to.params();
   if (a.size() != b.size())
-    throw ModelFileError(source + ": has " + std::to_string(a.size()) + " parameters, the model " + std::to_string(b.size()));
+    throw ModelFileError(source + ": has " + std::to_string(a.size()) + " parameters, the model " +
+                         std::to_string(b.size()));
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i].name != b[i].name || a[i].shape != b[i].shape) {
       throw ModelFileError(source + ": parameter " + a[i].name + " " + shape_string(a[i].shape) +
-                           " does not match the model's " + b[i].name + " " + shape_string(b[i].shape));
+                           " does not match the model's " + b[i].name + " " +
+                           shape_string(b[i].shape));
     }
     std::copy(a[i].value, a[i].value + a[i].size(), b[i].value);
   }
@@ -62,14 +64,13 @@ void save_model(const std::filesystem::path& path, Model& model, const ModelMeta
     params.push_back({{"name", p.name}, {"shape", p.shape}});
     floats += static_cast<size_t>(p.size());
   }
-  nlohmann::json header = {
-      {"model", model_spec_to_json(model.spec())},
-      {"data",
-       {{"name", meta.name},
-        {"dataset", meta.dataset},
-        {"pixel_divisor", meta.pixel_divisor},
-        {"validation_batch_size", meta.validation_batch_size}}},
-      {"params", params}};
+  nlohmann::json header = {{"model", model_spec_to_json(model.spec())},
+                           {"data",
+                            {{"name", meta.name},
+                             {"dataset", meta.dataset},
+                             {"pixel_divisor", meta.pixel_divisor},
+                             {"validation_batch_size", meta.validation_batch_size}}},
+                           {"params", params}};
   const std::string header_text = header.dump();
 
   std::string out;
@@ -79,7 +80,8 @@ void save_model(const std::filesystem::path& path, Model& model, const ModelMeta
   put_u32(out, static_cast<uint32_t>(header_text.size()));
   out += header_text;
   for (const ParamRef& p : model.params())
-    out.append(reinterpret_cast<const char*>(p.value), static_cast<size_t>(p.size()) * sizeof(float));
+    out.append(reinterpret_cast<const char*>(p.value),
+               static_cast<size_t>(p.size()) * sizeof(float));
   put_u32(out, crc32_of(out, out.size()));
   write_file_atomically(path, out);
 }
@@ -101,7 +103,8 @@ LoadedModel load_model_from_bytes(const std::string& bytes, const std::string& n
   const std::string where = name + ": ";
 
   if (bytes.size() < kFixedHeader + 4 || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
-    throw ModelFileError(where + "byte 0: not an mnistnet model file (expected the magic \"MNISTNET\")");
+    throw ModelFileError(where +
+                         "byte 0: not an mnistnet model file (expected the magic \"MNISTNET\")");
   const uint32_t version = get_u32(bytes, 8);
   if (version != kVersion) {
     throw ModelFileError(where + "byte 8: model format version " + std::to_string(version) +
@@ -114,55 +117,62 @@ LoadedModel load_model_from_bytes(const std::string& bytes, const std::string& n
   }
   const size_t header_length = get_u32(bytes, 12);
   if (header_length > crc_at - kFixedHeader)
-    throw ModelFileError(where + "byte 12: header length " + std::to_string(header_length) + " runs past the end of the file");
+    throw ModelFileError(where + "byte 12: header length " + std::to_string(header_length) +
+                         " runs past the end of the file");
 
   const std::string header_text = bytes.substr(kFixedHeader, header_length);
   if (const size_t deep = json_too_deep_at(header_text); deep != std::string::npos) {
-    throw ModelFileError(where + "byte " + std::to_string(kFixedHeader + deep) + ": the header nests more than " +
-                         std::to_string(kMaxJsonDepth) + " levels deep");
+    throw ModelFileError(where + "byte " + std::to_string(kFixedHeader + deep) +
+                         ": the header nests more than " + std::to_string(kMaxJsonDepth) +
+                         " levels deep");
   }
   nlohmann::json header = nlohmann::json::parse(header_text, nullptr, false);
   if (header.is_discarded() || !header.is_object() || !header.contains("model") ||
       !header.contains("data") || !header.contains("params"))
-    throw ModelFileError(where + "byte " + std::to_string(kFixedHeader) + ": the header is not a valid model description");
+    throw ModelFileError(where + "byte " + std::to_string(kFixedHeader) +
+                         ": the header is not a valid model description");
 
   // The header's parameter list must account for exactly the bytes after it before anything is
   // built, so a small corrupt file cannot make the loader allocate what it does not hold.
   const nlohmann::json& listed = header["params"];
   const size_t available = crc_at - kFixedHeader - header_length;
   if (!listed.is_array())
-    throw ModelFileError(where + "the header's \"params\" is " + describe_json(listed) + ", expected a list");
+    throw ModelFileError(where + "the header's \"params\" is " + describe_json(listed) +
+                         ", expected a list");
   size_t listed_bytes = 0;
   for (size_t i = 0; i < listed.size(); ++i) {
     const nlohmann::json& h = listed[i];
     const nlohmann::json* shape = h.is_object() && h.contains("shape") ? &h["shape"] : nullptr;
-    bool valid = h.is_object() && h.contains("name") && h["name"].is_string() && shape && shape->is_array();
+    bool valid =
+        h.is_object() && h.contains("name") && h["name"].is_string() && shape && shape->is_array();
     size_t n = sizeof(float);
     for (size_t d = 0; valid && d < shape->size(); ++d) {
       const nlohmann::json& x = (*shape)[d];
-      valid = x.is_number_unsigned() && x.get<uint64_t>() >= 1 && x.get<uint64_t>() <= available / n;
+      valid =
+          x.is_number_unsigned() && x.get<uint64_t>() >= 1 && x.get<uint64_t>() <= available / n;
       if (valid) n *= static_cast<size_t>(x.get<uint64_t>());
     }
     if (!valid || n > available - listed_bytes) {
-      throw ModelFileError(where + "the header's parameter " + std::to_string(i) + " (" + describe_json(h) +
-                           ") is not a name and shape that fits the " + std::to_string(available) +
-                           " bytes of parameters in the file");
+      throw ModelFileError(where + "the header's parameter " + std::to_string(i) + " (" +
+                           describe_json(h) + ") is not a name and shape that fits the " +
+                           std::to_string(available) + " bytes of parameters in the file");
     }
     listed_bytes += n;
   }
   if (listed_bytes != available) {
-    throw ModelFileError(where + "the header lists " + std::to_string(listed_bytes) + " bytes of parameters, the file holds " +
-                         std::to_string(available));
+    throw ModelFileError(where + "the header lists " + std::to_string(listed_bytes) +
+                         " bytes of parameters, the file holds " + std::to_string(available));
   }
 
-  LoadedModel loaded{[&] {
-                       try {
-                         return Model::build(parse_model_spec(header["model"], name, "/model"), 0);
-                       } catch (const ConfigError& e) {
-                         throw ModelFileError(std::string("invalid model description: ") + e.what());
-                       }
-                     }(),
-                     {}};
+  LoadedModel loaded{
+      [&] {
+        try {
+          return Model::build(parse_model_spec(header["model"], name, "/model"), 0);
+        } catch (const ConfigError& e) {
+          throw ModelFileError(std::string("invalid model description: ") + e.what());
+        }
+      }(),
+      {}};
   try {
     const auto& data = header["data"];
     loaded.meta.name = data.at("name").get<std::string>();
@@ -176,20 +186,25 @@ LoadedModel load_model_from_bytes(const std::string& bytes, const std::string& n
   size_t offset = kFixedHeader + header_length;
   std::vector<ParamRef> params = loaded.model.params();
   if (header["params"].size() != params.size())
-    throw ModelFileError(where + "the header lists " + std::to_string(header["params"].size()) + " parameters, the model has " + std::to_string(params.size()));
+    throw ModelFileError(where + "the header lists " + std::to_string(header["params"].size()) +
+                         " parameters, the model has " + std::to_string(params.size()));
   for (size_t i = 0; i < params.size(); ++i) {
     const ParamRef& p = params[i];
     const auto& h = header["params"][i];
     if (h["name"].get<std::string>() != p.name || h["shape"].get<Shape>() != p.shape)
-      throw ModelFileError(where + "parameter " + std::to_string(i) + " is " + h.dump() + ", the model expects " + p.name + " " + shape_string(p.shape));
+      throw ModelFileError(where + "parameter " + std::to_string(i) + " is " + h.dump() +
+                           ", the model expects " + p.name + " " + shape_string(p.shape));
     const size_t n = static_cast<size_t>(p.size()) * sizeof(float);
     if (offset + n > crc_at)
-      throw ModelFileError(where + "byte " + std::to_string(offset) + ": the file ends inside parameter " + p.name);
+      throw ModelFileError(where + "byte " + std::to_string(offset) +
+                           ": the file ends inside parameter " + p.name);
     std::memcpy(p.value, bytes.data() + offset, n);
     offset += n;
   }
   if (offset != crc_at)
-    throw ModelFileError(where + "byte " + std::to_string(offset) + ": " + std::to_string(crc_at - offset) + " unexpected bytes after the parameters");
+    throw ModelFileError(where + "byte " + std::to_string(offset) + ": " +
+                         std::to_string(crc_at - offset) +
+                         " unexpected bytes after the parameters");
   return loaded;
 }
 

@@ -18,7 +18,7 @@ namespace mnistnet {
 
 // What eval and predict need to feed a saved model the way it was trained.
 struct ModelMeta {
-  std::string name;                     // the config's name
+  std::string name;  // the config's name
   std::string dataset = "mnist";
   double pixel_divisor = 256.0;
   int64_t validation_batch_size = 10000;

@@ -25,7 +25,8 @@ std::string pad(std::string s, size_t width) {
 
 ParamCounts count_params(Model& model) {
   ParamCounts c;
-  for (const ParamRef& p : model.params()) (p.trainable ? c.trainable : c.non_trainable) += p.size();
+  for (const ParamRef& p : model.params())
+    (p.trainable ? c.trainable : c.non_trainable) += p.size();
   return c;
 }
 
@@ -37,7 +38,8 @@ std::string summary_table(Model& model, const std::string& name) {
   const std::string thin(first + 37, '_'), thick(first + 37, '=');
   std::ostringstream out;
   out << "Model: \"" << name << "\"\n" << thin << "\n";
-  out << " " << pad("Layer (type)", first) << pad("Output Shape", 26) << "Param #\n" << thick << "\n";
+  out << " " << pad("Layer (type)", first) << pad("Output Shape", 26) << "Param #\n"
+      << thick << "\n";
   for (size_t i = 0; i < rows.size(); ++i) {
     out << " " << pad(rows[i].name + " (" + rows[i].type + ")", first)
         << pad(keras_shape_string(rows[i].output), 26) << rows[i].params << "\n";

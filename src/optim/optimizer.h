@@ -45,7 +45,8 @@ class Optimizer {
 // Keras SGD: v = momentum * v - lr * g; w += v (nesterov: w += momentum * v - lr * g).
 class Sgd final : public Optimizer {
  public:
-  Sgd(double momentum, bool nesterov) : momentum_(static_cast<float>(momentum)), nesterov_(nesterov) {}
+  Sgd(double momentum, bool nesterov)
+      : momentum_(static_cast<float>(momentum)), nesterov_(nesterov) {}
   const char* name() const override { return "sgd"; }
 
  protected:

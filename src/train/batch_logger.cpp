@@ -29,7 +29,8 @@ void BatchLogger::on_batch_end(int64_t step, double loss, double accuracy) {
 void BatchLogger::on_epoch_end(const EpochResult& /*result*/) {
   char line[128];
   for (const BatchRow& r : rows_) {
-    std::snprintf(line, sizeof line, "%d,%lld,%.6g,%.6g\n", r.epoch, static_cast<long long>(r.step), r.loss, r.accuracy);
+    std::snprintf(line, sizeof line, "%d,%lld,%.6g,%.6g\n", r.epoch, static_cast<long long>(r.step),
+                  r.loss, r.accuracy);
     text_ += line;
   }
   write_file_atomically(path_, text_);
@@ -52,10 +53,13 @@ void BatchLogger::on_resume(const std::vector<EpochResult>& history, const nlohm
     if (std::sscanf(line.c_str(), "%d,", &epoch) == 1 && epoch < finished) text_ += line + "\n";
   }
   rows_.clear();
-  if (state.is_object() && state.contains("batch_log") && state["batch_log"].value("epoch", -1) == finished) {
+  if (state.is_object() && state.contains("batch_log") &&
+      state["batch_log"].value("epoch", -1) == finished) {
     for (const auto& r : state["batch_log"]["rows"]) {
       // JSON has no NaN: a null loss reads back as NaN.
-      auto number = [](const nlohmann::json& j) { return j.is_null() ? std::nan("") : j.get<double>(); };
+      auto number = [](const nlohmann::json& j) {
+        return j.is_null() ? std::nan("") : j.get<double>();
+      };
       rows_.push_back({finished, r.at(0).get<int64_t>(), number(r.at(1)), number(r.at(2))});
     }
     resumed_epoch_ = finished;
@@ -69,14 +73,16 @@ std::vector<BatchRow> read_batch_log(const std::filesystem::path& path) {
   std::string line;
   std::getline(in, line);
   if (line != BatchLogger::header())
-    throw DataError(path.string() + ": line 1: expected the header \"" + BatchLogger::header() + "\"");
+    throw DataError(path.string() + ": line 1: expected the header \"" + BatchLogger::header() +
+                    "\"");
   std::vector<BatchRow> rows;
   for (int number = 2; std::getline(in, line); ++number) {
     if (line.empty()) continue;
     BatchRow r;
     long long step = 0;
     if (std::sscanf(line.c_str(), "%d,%lld,%lf,%lf", &r.epoch, &step, &r.loss, &r.accuracy) != 4)
-      throw DataError(path.string() + ": line " + std::to_string(number) + ": expected epoch,step,loss,accuracy");
+      throw DataError(path.string() + ": line " + std::to_string(number) +
+                      ": expected epoch,step,loss,accuracy");
     r.step = step;
     rows.push_back(r);
   }

@@ -17,9 +17,12 @@ std::string bar(int64_t step, int64_t steps) {
 std::string per_step(double seconds, int64_t steps) {
   const double s = steps ? seconds / static_cast<double>(steps) : 0.0;
   char text[32];
-  if (s >= 1.0) std::snprintf(text, sizeof text, "%.0fs/step", s);
-  else if (s >= 1e-3) std::snprintf(text, sizeof text, "%.0fms/step", s * 1e3);
-  else std::snprintf(text, sizeof text, "%.0fus/step", s * 1e6);
+  if (s >= 1.0)
+    std::snprintf(text, sizeof text, "%.0fs/step", s);
+  else if (s >= 1e-3)
+    std::snprintf(text, sizeof text, "%.0fms/step", s * 1e3);
+  else
+    std::snprintf(text, sizeof text, "%.0fus/step", s * 1e6);
   return text;
 }
 
@@ -45,9 +48,9 @@ void ConsoleProgress::on_batch_end(int64_t step, double loss, double accuracy) {
 }
 
 void ConsoleProgress::draw(int64_t step, double loss, double accuracy, double seconds) {
-  std::fprintf(out_, "\r%lld/%lld %s - %.0fs %s - loss: %.4f - accuracy: %.4f", static_cast<long long>(step),
-               static_cast<long long>(steps_), bar(step, steps_).c_str(), seconds,
-               per_step(seconds, step).c_str(), loss, accuracy);
+  std::fprintf(out_, "\r%lld/%lld %s - %.0fs %s - loss: %.4f - accuracy: %.4f",
+               static_cast<long long>(step), static_cast<long long>(steps_),
+               bar(step, steps_).c_str(), seconds, per_step(seconds, step).c_str(), loss, accuracy);
   std::fflush(out_);
 }
 
@@ -55,9 +58,10 @@ void ConsoleProgress::on_epoch_end(const EpochResult& r) {
   if (style_ == Style::bar) {
     draw(steps_, r.loss, r.accuracy, r.seconds);
   } else {
-    std::fprintf(out_, "Epoch %d/%d - %lld/%lld - %.0fs %s - loss: %.4f - accuracy: %.4f", r.epoch + 1,
-                 epochs_, static_cast<long long>(steps_), static_cast<long long>(steps_), r.seconds,
-                 per_step(r.seconds, steps_).c_str(), r.loss, r.accuracy);
+    std::fprintf(out_, "Epoch %d/%d - %lld/%lld - %.0fs %s - loss: %.4f - accuracy: %.4f",
+                 r.epoch + 1, epochs_, static_cast<long long>(steps_),
+                 static_cast<long long>(steps_), r.seconds, per_step(r.seconds, steps_).c_str(),
+                 r.loss, r.accuracy);
   }
   std::fprintf(out_, " - val_loss: %.4f - val_accuracy: %.4f - lr: %.4g\n", r.val_loss,
                r.val_accuracy, r.lr);

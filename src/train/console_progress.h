@@ -1,7 +1,8 @@
 #pragma once
 // Keras-style progress on the console:
 //   Epoch 1/10
-//   468/468 [==============================] - 2s 4ms/step - loss: 0.0734 - accuracy: 0.9787 - val_loss: ...
+//   468/468 [==============================] - 2s 4ms/step - loss: 0.0734 - accuracy: 0.9787 -
+//   val_loss: ...
 // As a bar redrawn in place on a terminal, or one line per epoch otherwise (logs, pipes).
 #include <chrono>
 #include <cstdio>

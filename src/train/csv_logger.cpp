@@ -19,7 +19,8 @@ std::string CsvLogger::row(const EpochResult& r) {
   return line;
 }
 
-void CsvLogger::on_resume(const std::vector<EpochResult>& history, const nlohmann::json& /*state*/) {
+void CsvLogger::on_resume(const std::vector<EpochResult>& history,
+                          const nlohmann::json& /*state*/) {
   text_ = std::string(header()) + "\n";
   for (const EpochResult& r : history) text_ += row(r) + "\n";
   write_file_atomically(path_, text_);

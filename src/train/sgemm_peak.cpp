@@ -14,8 +14,10 @@ double measure_sgemm_peak_gflops(int size, int repeats) {
   double best = 0.0;
   for (int r = 0; r < repeats + 1; ++r) {  // the first call warms threads and caches
     const auto start = std::chrono::steady_clock::now();
-    gemm(Trans::no, Trans::no, size, size, size, 1.0f, a.data(), size, b.data(), size, 0.0f, c.data(), size);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    gemm(Trans::no, Trans::no, size, size, size, 1.0f, a.data(), size, b.data(), size, 0.0f,
+         c.data(), size);
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (r > 0) best = std::max(best, 2.0 * size * static_cast<double>(size) * size / s / 1e9);
   }
   return best;

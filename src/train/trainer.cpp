@@ -19,7 +19,8 @@ void check_data_fits_model(const Model& model, const Dataset& data, const std::s
                     " values) but the model's input_shape " + shape_string(model.input_shape()) +
                     " takes " + std::to_string(model.input_size()));
   }
-  const uint8_t top = data.labels.empty() ? 0 : *std::max_element(data.labels.begin(), data.labels.end());
+  const uint8_t top =
+      data.labels.empty() ? 0 : *std::max_element(data.labels.begin(), data.labels.end());
   if (top >= model.num_outputs()) {
     throw UserError(what + ": labels go up to " + std::to_string(top) + " but the model has " +
                     std::to_string(model.num_outputs()) + " outputs");
@@ -43,7 +44,8 @@ PipelineSpec training_pipeline_spec(const Config& config) {
 
 LossSums train_step(Model& model, Optimizer& optimizer, const Batch& batch, float lr) {
   const float* logits = model.forward_logits(batch.images, batch.size, /*training=*/true);
-  const LossSums s = softmax_cross_entropy(logits, batch.labels, batch.size, model.num_outputs(), model.logits_grad());
+  const LossSums s = softmax_cross_entropy(logits, batch.labels, batch.size, model.num_outputs(),
+                                           model.logits_grad());
   // A non-finite loss would poison every weight through the update: stop before it.
   if (std::isfinite(s.loss)) {
     model.backward(batch.size);
@@ -57,7 +59,8 @@ Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float
   if (predicted) predicted->assign(static_cast<size_t>(data.count), 0);
   PipelineSpec spec;
   spec.cache = false;  // one pass: converting pixels while batching beats a float copy of the set
-  spec.batch_size = static_cast<int>(std::min<int64_t>(batch_size, std::max<int64_t>(data.count, 1)));
+  spec.batch_size =
+      static_cast<int>(std::min<int64_t>(batch_size, std::max<int64_t>(data.count, 1)));
   spec.shuffle_buffer = 0;
   spec.repeat = false;
   spec.drop_remainder = false;
@@ -67,14 +70,16 @@ Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float
   LossSums total;
   while (auto batch = pipeline.next()) {
     const float* logits = model.forward_logits(batch->images, batch->size, /*training=*/false);
-    const LossSums s = softmax_cross_entropy(logits, batch->labels, batch->size, model.num_outputs(), nullptr);
+    const LossSums s =
+        softmax_cross_entropy(logits, batch->labels, batch->size, model.num_outputs(), nullptr);
     total.loss += s.loss;
     total.correct += s.correct;
     if (predicted) {
       const int64_t classes = model.num_outputs();
       for (int i = 0; i < batch->size; ++i) {
         const float* row = logits + int64_t{i} * classes;
-        (*predicted)[batch->indices[i]] = static_cast<int32_t>(std::max_element(row, row + classes) - row);
+        (*predicted)[batch->indices[i]] =
+            static_cast<int32_t>(std::max_element(row, row + classes) - row);
       }
     }
   }
@@ -119,7 +124,8 @@ Checkpoint capture(Loop& loop) {
   c.best_weights = loop.early.best_weights();
   c.observers = nlohmann::json::object();
   for (const auto* o : loop.observers) o->save_state(c.observers);
-  for (const ParamRef& p : loop.model.params()) c.params.push_back({p.name, p.shape, std::vector<float>(p.value, p.value + p.size())});
+  for (const ParamRef& p : loop.model.params())
+    c.params.push_back({p.name, p.shape, std::vector<float>(p.value, p.value + p.size())});
   c.optimizer = loop.optimizer.name();
   c.optimizer_iterations = loop.optimizer.iterations();
   c.optimizer_state = loop.optimizer.state();
@@ -130,25 +136,29 @@ Checkpoint capture(Loop& loop) {
 }
 
 // Puts a checkpoint's state into a freshly built model and attached optimizer.
-void restore(const Checkpoint& c, Model& model, Optimizer& optimizer, EarlyStopping& early, const Dataset& train) {
+void restore(const Checkpoint& c, Model& model, Optimizer& optimizer, EarlyStopping& early,
+             const Dataset& train) {
   auto fail = [&](const std::string& what) { throw CheckpointError(c.source + ": " + what); };
   std::vector<ParamRef> params = model.params();
   if (c.params.size() != params.size())
-    fail("holds " + std::to_string(c.params.size()) + " parameters, the model has " + std::to_string(params.size()));
+    fail("holds " + std::to_string(c.params.size()) + " parameters, the model has " +
+         std::to_string(params.size()));
   for (size_t i = 0; i < params.size(); ++i) {
     if (c.params[i].name != params[i].name || c.params[i].shape != params[i].shape) {
-      fail("parameter " + c.params[i].name + " " + shape_string(c.params[i].shape) + " does not match the model's " +
-           params[i].name + " " + shape_string(params[i].shape));
+      fail("parameter " + c.params[i].name + " " + shape_string(c.params[i].shape) +
+           " does not match the model's " + params[i].name + " " + shape_string(params[i].shape));
     }
   }
   if (c.optimizer != optimizer.name())
-    fail("holds the state of a " + c.optimizer + " optimizer, the config trains with " + optimizer.name());
+    fail("holds the state of a " + c.optimizer + " optimizer, the config trains with " +
+         optimizer.name());
   std::vector<Rng*> rngs = model.training_rngs();
   if (c.layer_rngs.size() != rngs.size())
-    fail("holds " + std::to_string(c.layer_rngs.size()) + " layer generators, the model has " + std::to_string(rngs.size()));
+    fail("holds " + std::to_string(c.layer_rngs.size()) + " layer generators, the model has " +
+         std::to_string(rngs.size()));
   if (c.train_examples != train.count) {
-    fail("was written for " + std::to_string(c.train_examples) + " training examples, the data set has " +
-         std::to_string(train.count));
+    fail("was written for " + std::to_string(c.train_examples) +
+         " training examples, the data set has " + std::to_string(train.count));
   }
   try {
     optimizer.restore(c.optimizer_iterations, c.optimizer_state);
@@ -157,7 +167,8 @@ void restore(const Checkpoint& c, Model& model, Optimizer& optimizer, EarlyStopp
   } catch (const std::exception& e) {
     fail(e.what());
   }
-  for (size_t i = 0; i < params.size(); ++i) std::copy(c.params[i].values.begin(), c.params[i].values.end(), params[i].value);
+  for (size_t i = 0; i < params.size(); ++i)
+    std::copy(c.params[i].values.begin(), c.params[i].values.end(), params[i].value);
 }
 
 // Writes a checkpoint of the loop's current state, unless the weights are already broken:
@@ -165,9 +176,13 @@ void restore(const Checkpoint& c, Model& model, Optimizer& optimizer, EarlyStopp
 void checkpoint(Loop& loop) {
   if (loop.options.run_dir.empty()) return;
   if (const std::string broken = non_finite_parameter(loop.model); !broken.empty()) {
-    throw DivergenceError("the weights are not finite after epoch " + std::to_string(loop.progress.epoch + 1) + ", step " +
-                          std::to_string(loop.progress.step) + " (learning rate " + shortest(loop.progress.lr) +
-                          "): " + broken + (loop.last_checkpoint.empty() ? "" : "; the last good checkpoint is " + loop.last_checkpoint.string()));
+    throw DivergenceError("the weights are not finite after epoch " +
+                          std::to_string(loop.progress.epoch + 1) + ", step " +
+                          std::to_string(loop.progress.step) + " (learning rate " +
+                          shortest(loop.progress.lr) + "): " + broken +
+                          (loop.last_checkpoint.empty()
+                               ? ""
+                               : "; the last good checkpoint is " + loop.last_checkpoint.string()));
   }
   std::filesystem::create_directories(checkpoint_dir(loop.options.run_dir));
   const auto path = checkpoint_path(loop.options.run_dir, loop.progress.global_step);
@@ -199,9 +214,11 @@ FitResult fit(Model& model, const Dataset& train, const Dataset& validation, con
   // The prefetch thread starts here, from the checkpoint's data position when resuming.
   std::unique_ptr<Pipeline> pipeline = [&] {
     try {
-      return std::make_unique<Pipeline>(train, training_pipeline_spec(config), resume ? &resume->data_stream : nullptr);
+      return std::make_unique<Pipeline>(train, training_pipeline_spec(config),
+                                        resume ? &resume->data_stream : nullptr);
     } catch (const std::invalid_argument& e) {
-      throw CheckpointError(resume->source + ": the data position does not fit the data set: " + e.what());
+      throw CheckpointError(resume->source +
+                            ": the data position does not fit the data set: " + e.what());
     }
   }();
 
@@ -225,16 +242,23 @@ FitResult fit(Model& model, const Dataset& train, const Dataset& validation, con
     for (auto* o : observers) o->on_epoch_begin(p.epoch, t.epochs, steps, p.lr);
     const auto start = std::chrono::steady_clock::now();
     const double seconds_before = p.seconds;  // training time of this epoch before a resume
-    auto seconds_now = [&] { return seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+    auto seconds_now = [&] {
+      return seconds_before +
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
     while (p.step < steps) {
       const std::optional<Batch> batch = pipeline->next();
       const LossSums s = train_step(model, *optimizer, *batch, lr);
       if (!std::isfinite(s.loss)) {
-        throw DivergenceError("the loss is " + std::string(std::isnan(s.loss) ? "nan" : "infinite") + " at epoch " +
-                              std::to_string(p.epoch + 1) + ", step " + std::to_string(p.step + 1) + " (learning rate " +
-                              shortest(p.lr) + "): " + locate_non_finite(model, *batch) +
-                              (loop.last_checkpoint.empty() && !resume ? "" : "; the last good checkpoint is " +
-                                   (loop.last_checkpoint.empty() ? resume->source : loop.last_checkpoint.string())));
+        throw DivergenceError(
+            "the loss is " + std::string(std::isnan(s.loss) ? "nan" : "infinite") + " at epoch " +
+            std::to_string(p.epoch + 1) + ", step " + std::to_string(p.step + 1) +
+            " (learning rate " + shortest(p.lr) + "): " + locate_non_finite(model, *batch) +
+            (loop.last_checkpoint.empty() && !resume
+                 ? ""
+                 : "; the last good checkpoint is " + (loop.last_checkpoint.empty()
+                                                           ? resume->source
+                                                           : loop.last_checkpoint.string())));
       }
       ++p.step;
       ++p.global_step;
@@ -242,8 +266,10 @@ FitResult fit(Model& model, const Dataset& train, const Dataset& validation, con
       p.correct += s.correct;
       p.seen += batch->size;
       for (auto* o : observers)
-        o->on_batch_end(p.step, p.loss_sum / static_cast<double>(p.seen), static_cast<double>(p.correct) / static_cast<double>(p.seen));
-      const int stop = options.stop_request ? options.stop_request->load(std::memory_order_relaxed) : 0;
+        o->on_batch_end(p.step, p.loss_sum / static_cast<double>(p.seen),
+                        static_cast<double>(p.correct) / static_cast<double>(p.seen));
+      const int stop =
+          options.stop_request ? options.stop_request->load(std::memory_order_relaxed) : 0;
       if (stop != 0 || (save_freq > 0 && p.global_step % save_freq == 0 && p.step < steps)) {
         p.seconds = seconds_now();
         checkpoint(loop);
@@ -263,7 +289,8 @@ FitResult fit(Model& model, const Dataset& train, const Dataset& validation, con
     r.loss = p.loss_sum / static_cast<double>(p.seen);
     r.accuracy = static_cast<double>(p.correct) / static_cast<double>(p.seen);
     r.lr = p.lr;
-    const Evaluation v = evaluate(model, validation, d.validation_batch_size, pixel_scale, &predicted);
+    const Evaluation v =
+        evaluate(model, validation, d.validation_batch_size, pixel_scale, &predicted);
     r.val_loss = v.loss;
     r.val_accuracy = v.accuracy;
     p.history.push_back(r);
@@ -277,7 +304,8 @@ FitResult fit(Model& model, const Dataset& train, const Dataset& validation, con
     // (the best ones, with restore_best_weights) go into the final checkpoint.
     if (p.epoch >= t.epochs || p.stopped) out.restored_best_weights = early.on_train_end(model);
     checkpoint(loop);
-    const int stop = options.stop_request ? options.stop_request->load(std::memory_order_relaxed) : 0;
+    const int stop =
+        options.stop_request ? options.stop_request->load(std::memory_order_relaxed) : 0;
     if (stop != 0 && p.epoch < t.epochs && !p.stopped) {
       out.interrupted_by = stop;
       out.epoch = p.epoch;

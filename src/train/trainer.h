@@ -56,8 +56,8 @@ class TrainingObserver {
 struct Checkpoint;
 
 struct FitOptions {
-  std::filesystem::path run_dir;   // checkpoints go to run_dir/checkpoints; empty: none
-  std::string run_name;            // the config's name, recorded in checkpoints
+  std::filesystem::path run_dir;       // checkpoints go to run_dir/checkpoints; empty: none
+  std::string run_name;                // the config's name, recorded in checkpoints
   const Checkpoint* resume = nullptr;  // continue from this checkpoint (same config)
   // Polled once per step: nonzero (a signal number) asks fit to stop after the current step,
   // write a checkpoint and return.
@@ -65,14 +65,14 @@ struct FitOptions {
 };
 
 struct FitResult {
-  std::vector<EpochResult> history;  // every finished epoch, resumed ones included
-  int interrupted_by = 0;            // the stop_request value that ended training, or 0
-  int epoch = 0;                     // where an interruption stopped: epoch (0-based) ...
-  int64_t step = 0;                  // ... and steps done in it
+  std::vector<EpochResult> history;       // every finished epoch, resumed ones included
+  int interrupted_by = 0;                 // the stop_request value that ended training, or 0
+  int epoch = 0;                          // where an interruption stopped: epoch (0-based) ...
+  int64_t step = 0;                       // ... and steps done in it
   std::filesystem::path last_checkpoint;  // the newest checkpoint written (empty: none)
-  int stopped_epoch = 0;             // EarlyStopping stopped after this epoch (0: it did not)
+  int stopped_epoch = 0;                  // EarlyStopping stopped after this epoch (0: it did not)
   bool restored_best_weights = false;
-  int best_epoch = 0;                // the epoch whose weights were restored
+  int best_epoch = 0;  // the epoch whose weights were restored
 };
 
 // The training input stream a config asks for: the codelab's
