@@ -101,7 +101,7 @@ TEST_CASE("A saved model loads back with identical predictions", "[model][file]"
   for (float& v : x) v = rng.uniform();
   const float* before = m.predict(x.data(), 3);
   std::vector<float> expected(before, before + 30);
-  save_model(dir.path / "m.mnn", m, {"dense2", "mnist", 256.0, 10000});
+  save_model(dir.path / "m.mnn", m, {"dense2", "mnist", 256.0, 10000, {}});
   LoadedModel loaded = load_model(dir.path / "m.mnn");
   const float* after = loaded.model.predict(x.data(), 3);
   CHECK(std::equal(expected.begin(), expected.end(), after));
@@ -113,7 +113,7 @@ TEST_CASE("Corrupt, truncated or foreign model files are clear errors", "[model]
   TempDir dir;
   Model m = Model::build(spec_of(kDense2), 4);
   const auto path = dir.path / "m.mnn";
-  save_model(path, m, {"dense2", "mnist", 256.0, 10000});
+  save_model(path, m, {"dense2", "mnist", 256.0, 10000, {}});
   std::string bytes;
   {
     std::ifstream in(path, std::ios::binary);

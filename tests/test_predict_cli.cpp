@@ -26,7 +26,7 @@ std::filesystem::path save_test_model(const std::filesystem::path& dir, const st
                                       const char* spec) {
   Model m = Model::build(parse_model_spec(nlohmann::json::parse(spec), name, "/model"), 7);
   const auto path = dir / name;
-  save_model(path, m, {"tiny", "mnist", 256.0, 10000});
+  save_model(path, m, {"tiny", "mnist", 256.0, 10000, {}});
   return path;
 }
 

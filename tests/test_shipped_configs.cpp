@@ -72,7 +72,7 @@ TEST_CASE("A conv_bn model with trained statistics saves and loads with identica
   for (int i = 0; i < 3; ++i) m.forward_logits(x.data(), batch, true);
   const float* before = m.predict(x.data(), batch);
   const std::vector<float> expected(before, before + batch * 10);
-  save_model(dir.path / "conv_bn.mnn", m, {"conv_bn", "mnist", 256.0, 10000});
+  save_model(dir.path / "conv_bn.mnn", m, {"conv_bn", "mnist", 256.0, 10000, {}});
   LoadedModel loaded = load_model(dir.path / "conv_bn.mnn");
   const float* after = loaded.model.predict(x.data(), batch);
   CHECK(std::equal(expected.begin(), expected.end(), after));

@@ -170,8 +170,11 @@ int run_train(const TrainOptions& options) {
   prepare_run_dir(run_dir);
   write_file_atomically(run_dir / "config.json", config.resolved.dump(2) + "\n");
 
-  const ModelMeta meta{config.name, config.data.dataset, config.data.pixel_divisor,
-                       config.data.validation_batch_size};
+  const ModelMeta meta{config.name,
+                       config.data.dataset,
+                       config.data.pixel_divisor,
+                       config.data.validation_batch_size,
+                       {}};
   std::vector<TrainingObserver*> observers;
   const std::string& progress = config.output.progress;
   const bool show = !options.quiet && progress != "none";

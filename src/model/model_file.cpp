@@ -57,6 +57,11 @@ void copy_weights(Model& from, Model& to, const std::string& source) {
   }
 }
 
+std::string class_name(const ModelMeta& meta, int64_t index) {
+  const auto i = static_cast<size_t>(index);
+  return i < meta.class_names.size() ? meta.class_names[i] : std::to_string(index);
+}
+
 void save_model(const std::filesystem::path& path, Model& model, const ModelMeta& meta) {
   nlohmann::json params = nlohmann::json::array();
   size_t floats = 0;
@@ -69,7 +74,8 @@ void save_model(const std::filesystem::path& path, Model& model, const ModelMeta
                             {{"name", meta.name},
                              {"dataset", meta.dataset},
                              {"pixel_divisor", meta.pixel_divisor},
-                             {"validation_batch_size", meta.validation_batch_size}}},
+                             {"validation_batch_size", meta.validation_batch_size},
+                             {"class_names", meta.class_names}}},
                            {"params", params}};
   const std::string header_text = header.dump();
 
@@ -179,6 +185,8 @@ LoadedModel load_model_from_bytes(const std::string& bytes, const std::string& n
     loaded.meta.dataset = data.at("dataset").get<std::string>();
     loaded.meta.pixel_divisor = data.at("pixel_divisor").get<double>();
     loaded.meta.validation_batch_size = data.at("validation_batch_size").get<int64_t>();
+    if (data.contains("class_names"))
+      loaded.meta.class_names = data.at("class_names").get<std::vector<std::string>>();
   } catch (const nlohmann::json::exception& e) {
     throw ModelFileError(where + "the header's data section is invalid: " + e.what());
   }

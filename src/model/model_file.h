@@ -11,6 +11,7 @@
 //   u32          CRC-32 (zlib) of all the bytes before it
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "model/model.h"
 
@@ -22,7 +23,12 @@ struct ModelMeta {
   std::string dataset = "mnist";
   double pixel_divisor = 256.0;
   int64_t validation_batch_size = 10000;
+  // Class names in output order; empty means the model file predates them: "0", "1", ...
+  std::vector<std::string> class_names;
 };
+
+// The name of output `index`: meta.class_names[index], or the index itself as text.
+std::string class_name(const ModelMeta& meta, int64_t index);
 
 struct LoadedModel {
   Model model;
