@@ -110,6 +110,10 @@ int run_bench(const BenchOptions& options) {
 
   const double peak = options.peak ? measure_sgemm_peak_gflops() : 0.0;
 
+  // The training arena the planner sized, next to one buffer per tensor.
+  const ActivationMemory memory = model.activation_memory(batch_size);
+  const auto memory_mb = [](int64_t floats) { return static_cast<double>(floats) * 4.0 / 1e6; };
+
   if (options.json) {
     nlohmann::json layers = nlohmann::json::array();
     for (const LayerRow& r : rows)
@@ -131,6 +135,8 @@ int run_bench(const BenchOptions& options) {
         {"ms_per_step", step_ms},
         {"gflops", gflops},
         {"forward_mflop_per_image", static_cast<double>(model.forward_flops()) / 1e6},
+        {"activation_mb", memory_mb(memory.planned)},
+        {"activation_mb_unplanned", memory_mb(memory.sum)},
         {"layers", layers}};
     if (options.peak) {
       out["peak_gflops"] = peak;
@@ -146,8 +152,10 @@ int run_bench(const BenchOptions& options) {
               gflops);
   if (options.peak)
     std::printf("  (%.0f%% of the %.1f GFLOP/s SGEMM peak)", 100.0 * gflops / peak, peak);
-  std::printf("\ninference: %10.1f images/s  (batch %lld)\n\n", infer_ips,
+  std::printf("\ninference: %10.1f images/s  (batch %lld)\n", infer_ips,
               static_cast<long long>(infer_batch));
+  std::printf("activation memory: %.1f MB planned (%.1f MB as one buffer per tensor)\n\n",
+              memory_mb(memory.planned), memory_mb(memory.sum));
   std::printf("%-24s %-20s %10s %10s %7s %10s %8s\n", "layer", "op", "fwd ms", "bwd ms", "share",
               "MFLOP", "GFLOP/s");
   for (const LayerRow& r : rows) {

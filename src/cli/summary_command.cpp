@@ -12,11 +12,14 @@ int run_summary(const SummaryOptions& options) {
   Model model = Model::build(config.model, 0);
   if (options.json) {
     nlohmann::json layers = nlohmann::json::array();
-    for (const SummaryRow& row : model.summary_rows())
-      layers.push_back({{"name", row.name},
-                        {"type", row.type},
-                        {"output_shape", row.output},
-                        {"params", row.params}});
+    for (const SummaryRow& row : model.summary_rows()) {
+      nlohmann::json layer = {{"name", row.name},
+                              {"type", row.type},
+                              {"output_shape", row.output},
+                              {"params", row.params}};
+      if (!model.is_sequential()) layer["inputs"] = row.inputs;  // Keras's "Connected to"
+      layers.push_back(layer);
+    }
     const ParamCounts c = count_params(model);
     nlohmann::json out = {{"name", config.name},
                           {"layers", layers},

@@ -145,16 +145,7 @@ int run_train(const TrainOptions& options) {
     // A fresh optimizer on trained weights (a model file, or the weights of a checkpoint).
     if (fs::path(options.weights).extension() == ".ckpt") {
       const Checkpoint from = read_checkpoint(options.weights);
-      std::vector<ParamRef> params = model.params();
-      if (from.params.size() != params.size())
-        throw ModelFileError(options.weights + ": holds " + std::to_string(from.params.size()) +
-                             " parameters, the model has " + std::to_string(params.size()));
-      for (size_t i = 0; i < params.size(); ++i) {
-        if (from.params[i].name != params[i].name || from.params[i].shape != params[i].shape)
-          throw ModelFileError(options.weights + ": parameter " + from.params[i].name +
-                               " does not match the model's " + params[i].name);
-        std::copy(from.params[i].values.begin(), from.params[i].values.end(), params[i].value);
-      }
+      set_weights(model, from.params, options.weights);
     } else {
       LoadedModel trained = load_model(options.weights);
       copy_weights(trained.model, model, options.weights);

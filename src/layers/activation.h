@@ -21,6 +21,13 @@ class Activation final : public Layer {
   Shape build(const Shape& input) override;
   void forward(const float* x, float* y, int64_t batch, bool training) override;
   void backward(const float* x, const float* y, const float* dy, float* dx, int64_t batch) override;
+  // These kinds differentiate from y alone; any other reads x as well.
+  BackwardReads backward_reads() const override {
+    const bool from_output = kind_ == ActivationKind::linear || kind_ == ActivationKind::relu ||
+                             kind_ == ActivationKind::sigmoid || kind_ == ActivationKind::tanh ||
+                             kind_ == ActivationKind::softmax;
+    return {!from_output, true};
+  }
 
  private:
   ActivationKind kind_;

@@ -51,6 +51,8 @@ class BatchNormalization final : public Layer {
     relu_ = true;
     return true;
   }
+  // x_hat is recomputed from x; y only for the fused relu's mask.
+  BackwardReads backward_reads() const override { return {true, relu_}; }
 
  private:
   BatchNormOptions o_;

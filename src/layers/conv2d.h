@@ -34,6 +34,8 @@ class Conv2D final : public Layer {
   void forward(const float* x, float* y, int64_t batch, bool training) override;
   void backward(const float* x, const float* y, const float* dy, float* dx, int64_t batch) override;
   int64_t forward_flops() const override { return 2 * g_.pixels() * g_.patch() * o_.filters; }
+  // The kernel gradient reads the padded copy of x kept by forward; the input gradient only W.
+  BackwardReads backward_reads() const override { return {false, false}; }
 
  private:
   void ensure_capacity(int64_t images);

@@ -19,6 +19,7 @@ class Dense final : public Layer {
   void forward(const float* x, float* y, int64_t batch, bool training) override;
   void backward(const float* x, const float* y, const float* dy, float* dx, int64_t batch) override;
   int64_t forward_flops() const override { return 2 * in_ * units_; }
+  BackwardReads backward_reads() const override { return {true, false}; }  // dW = x^T dy
 
  private:
   int64_t units_, in_ = 0;

@@ -14,6 +14,7 @@ class GlobalAveragePooling2D final : public Layer {
   Shape build(const Shape& input) override;
   void forward(const float* x, float* y, int64_t batch, bool training) override;
   void backward(const float* x, const float* y, const float* dy, float* dx, int64_t batch) override;
+  BackwardReads backward_reads() const override { return {false, false}; }
 
  private:
   bool keepdims_;

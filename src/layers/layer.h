@@ -4,7 +4,13 @@
 //
 // Life of a layer: build(input shape) once -> initialize(rng) for fresh weights (or the model
 // loader fills params()) -> reserve(max batch) plans workspace once -> forward/backward per batch.
+//
+// Most layers read one tensor and implement Layer. A layer of several inputs (Keras's merge
+// layers: Add, Concatenate ...) implements MergeLayer below instead: the model sees the type
+// once, when it builds the graph, and calls the merge entry points, so single-input layers keep
+// this one-input interface unchanged.
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,6 +25,15 @@ namespace mnistnet {
 class ShapeError : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
+};
+
+// A merge layer's inputs that do not fit each other: which two (indices in its input list), so
+// the model can name both layers and give both shapes.
+class MergeShapeError : public ShapeError {
+ public:
+  MergeShapeError(size_t first_input, size_t second_input, const std::string& what)
+      : ShapeError(what), first(first_input), second(second_input) {}
+  size_t first, second;
 };
 
 // One parameter tensor, as the optimizer, the summary and the model file see it.
@@ -72,6 +87,47 @@ class Layer {
   // The random generators a training forward draws from (Dropout's masks), so checkpoints can
   // save and restore them and a resumed run draws the same masks. None by default.
   virtual std::vector<Rng*> training_rngs() { return {}; }
+
+  // Which tensors of the forward pass backward() reads. The model's memory planner gives a
+  // tensor's memory to another once nothing later reads it, so a layer that keeps what it needs
+  // itself (Conv2D's padded input) or needs only its output (relu) frees its input early. The
+  // pointers backward() gets for tensors it says it does not read are valid addresses whose
+  // contents are undefined. By default a layer reads both.
+  struct BackwardReads {
+    bool input = true, output = true;
+  };
+  virtual BackwardReads backward_reads() const { return {}; }
+};
+
+// Where a merge layer's backward writes the gradient of one input: dx is nullptr when nobody
+// needs it; with accumulate the layer adds to dx (another reader of that tensor already wrote
+// its share), otherwise it overwrites dx.
+struct MergeGrad {
+  float* dx = nullptr;
+  bool accumulate = false;
+};
+
+// A layer of two or more inputs, all [batch, elements of its shape], in the order the config
+// lists them. The single-input build/forward/backward are not used (they throw).
+class MergeLayer : public Layer {
+ public:
+  // Checks the per-example input shapes and returns the output shape. Throws ShapeError.
+  virtual Shape build_merge(const std::vector<Shape>& inputs) = 0;
+  // xs[k]: [batch, in_k] -> y: [batch, out].
+  virtual void forward_merge(std::span<const float* const> xs, float* y, int64_t batch,
+                             bool training) = 0;
+  // The input gradients of dy = dL/dy, into dxs[k] as MergeGrad says. dxs[j] and dxs[k] may be
+  // the same tensor (Add([x, x])): the slots are handled in order.
+  virtual void backward_merge(std::span<const float* const> xs, const float* y, const float* dy,
+                              std::span<const MergeGrad> dxs, int64_t batch) = 0;
+
+  Shape build(const Shape&) final { throw std::logic_error("a merge layer builds from a list"); }
+  void forward(const float*, float*, int64_t, bool) final {
+    throw std::logic_error("a merge layer runs through forward_merge");
+  }
+  void backward(const float*, const float*, const float*, float*, int64_t) final {
+    throw std::logic_error("a merge layer runs through backward_merge");
+  }
 };
 
 }  // namespace mnistnet

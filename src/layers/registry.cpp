@@ -7,9 +7,11 @@
 #include "core/errors.h"
 #include "layers/activation.h"
 #include "layers/batch_norm.h"
+#include "layers/concatenate.h"
 #include "layers/conv2d.h"
 #include "layers/dense.h"
 #include "layers/dropout.h"
+#include "layers/elementwise_merge.h"
 #include "layers/global_pooling.h"
 #include "layers/initializer.h"
 #include "layers/pooling.h"
@@ -162,9 +164,30 @@ Ops make_global_average_pooling(JsonFields& f) {
   return ops;
 }
 
+// The element-wise merge layers (Add, Subtract, ...) take no arguments but their inputs.
+template <MergeKind kKind>
+Ops make_merge(JsonFields&) {
+  Ops ops;
+  ops.push_back(std::make_unique<ElementwiseMerge>(kKind));
+  return ops;
+}
+
+// Keras's Concatenate(axis=-1); the axis is checked against the inputs' rank when they are known.
+Ops make_concatenate(JsonFields& f) {
+  Ops ops;
+  ops.push_back(std::make_unique<Concatenate>(f.integer("axis", -1, -64, 64)));
+  return ops;
+}
+
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> table = {
       {"Activation", make_activation},
+      {"Add", make_merge<MergeKind::add>},
+      {"Average", make_merge<MergeKind::average>},
+      {"Concatenate", make_concatenate},
+      {"Maximum", make_merge<MergeKind::maximum>},
+      {"Multiply", make_merge<MergeKind::multiply>},
+      {"Subtract", make_merge<MergeKind::subtract>},
       {"AveragePooling2D", make_pooling<AveragePooling2D>},
       {"BatchNormalization", make_batch_norm},
       {"Conv2D", make_conv2d},
@@ -198,6 +221,15 @@ LayerGroup make_layer(const LayerSpec& spec, const std::string& source) {
   LayerGroup group;
   group.type = spec.type;
   group.name = f.string("name", "");
+  if (f.has("inputs")) {
+    const nlohmann::json& inputs = f.array("inputs");
+    group.has_inputs = true;
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      if (!inputs[k].is_string() || inputs[k].get<std::string>().empty())
+        f.fail("inputs", "expected a list of layer names, got " + describe_json(inputs));
+      group.inputs.push_back(inputs[k].get<std::string>());
+    }
+  }
   group.ops = it->second(f);
   f.finish();
   return group;

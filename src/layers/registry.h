@@ -15,6 +15,10 @@ namespace mnistnet {
 struct LayerGroup {
   std::string name;  // user-given or Keras-style default ("dense_1")
   std::string type;  // Keras class name
+  // The config's "inputs": names of earlier layers ("input" for the model's input). Without
+  // them (has_inputs false) the layer reads the layer before it.
+  bool has_inputs = false;
+  std::vector<std::string> inputs;
   std::vector<std::unique_ptr<Layer>> ops;
 };
 

@@ -1,13 +1,12 @@
+// Running the planned graph: training forward and backward, inference in chunks, and what the
+// rest of the program asks of a model. Model::build is in model_graph.cpp.
 #include "model/model.h"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
-#include <map>
+#include <cmath>
 
-#include "core/errors.h"
-#include "core/rng.h"
-#include "layers/activation.h"
+#include "core/parallel_for.h"
 
 namespace mnistnet {
 
@@ -19,185 +18,146 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Keras's default layer names: "Dense" -> "dense", "MaxPooling2D" -> "max_pooling2d",
-// "BatchNormalization" -> "batch_normalization", "Conv2D" -> "conv2d".
-std::string keras_snake_case(const std::string& type) {
-  std::string out;
-  for (size_t i = 0; i < type.size(); ++i) {
-    const auto c = static_cast<unsigned char>(type[i]);
-    const bool upper = std::isupper(c) != 0;
-    const bool starts_word =
-        i > 0 && upper &&
-        ((i + 1 < type.size() && std::islower(static_cast<unsigned char>(type[i + 1]))) ||
-         std::islower(static_cast<unsigned char>(type[i - 1])));
-    if (starts_word) out += '_';
-    out += static_cast<char>(std::tolower(c));
-  }
-  return out;
+std::chrono::steady_clock::time_point now_if(bool on) {
+  return on ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+}
+
+// to += from, over n floats (a second reader's share of a gradient).
+void add_into(float* to, const float* from, int64_t n) {
+  parallel_for(
+      n,
+      [&](int64_t begin, int64_t end) {
+        float* __restrict a = to + begin;
+        const float* __restrict b = from + begin;
+        for (int64_t i = 0; i < end - begin; ++i) a[i] += b[i];
+      },
+      16384);
 }
 
 }  // namespace
 
-Model Model::build(const ModelSpec& spec, uint64_t seed) {
-  Model m;
-  m.spec_ = spec;
-  Shape shape = spec.input_shape;
-  std::map<std::string, int> type_count;  // Keras names layers dense, dense_1, dense_2 ...
-  for (size_t g = 0; g < spec.layers.size(); ++g) {
-    const LayerSpec& ls = spec.layers[g];
-    LayerGroup group = make_layer(ls, spec.source);
-    if (group.name.empty()) {
-      const std::string base = keras_snake_case(group.type);
-      const int n = type_count[base]++;
-      group.name = n == 0 ? base : base + "_" + std::to_string(n);
-    }
-    for (auto& op : group.ops) {
-      try {
-        shape = op->build(shape);
-      } catch (const ShapeError& e) {
-        throw ConfigError(spec.source + ": " + ls.pointer + ": " + group.type + " \"" + group.name +
-                          "\": " + e.what());
-      }
-      m.ops_.push_back(op.get());
-      m.op_group_.push_back(g);
-      m.shapes_.push_back(shape);
-    }
-    m.groups_.push_back(std::move(group));
-  }
-  if (m.ops_.empty())
-    throw ConfigError(spec.source + ": /model/layers: the model has no operations");
-  if (shape.size() != 1) {
-    throw ConfigError(spec.source + ": " + spec.layers.back().pointer +
-                      ": the model must end with one score per class, a flat output, got " +
-                      shape_string(shape) + "; add Flatten and Dense layers");
-  }
-  auto* last = dynamic_cast<Activation*>(m.ops_.back());
-  m.ends_with_softmax_ = last && last->kind() == ActivationKind::softmax;
-  if (last && !m.ends_with_softmax_ && last->kind() != ActivationKind::linear) {
-    throw ConfigError(spec.source + ": " + spec.layers.back().pointer +
-                      ": the last layer must end with a softmax (or linear logits) for "
-                      "sparse_categorical_crossentropy");
-  }
-  // A relu right after an op that can apply it itself (batch norm) runs inside that op.
-  m.absorbed_.assign(m.ops_.size(), false);
-  for (size_t i = 1; i < m.ops_.size(); ++i) {
-    auto* act = dynamic_cast<Activation*>(m.ops_[i]);
-    const bool relu = act && act->kind() == ActivationKind::relu;
-    if (relu && !m.absorbed_[i - 1] && m.ops_[i - 1]->absorb_relu()) m.absorbed_[i] = true;
-  }
-  // Operations before the first one with parameters need no input gradient: backward skips
-  // them, and the first parameterised one does not compute its dx (for conv_bn, no input gradient
-  // of the first convolution).
-  m.first_needing_dx_ = m.ops_.size();
-  for (size_t i = 0; i < m.ops_.size(); ++i) {
-    if (!m.ops_[i]->params().empty()) {
-      m.first_needing_dx_ = i;
-      break;
-    }
-  }
-  // Each op draws from its own stream, so adding a layer does not change the others' weights.
-  for (size_t i = 0; i < m.ops_.size(); ++i) {
-    Rng rng(Rng::derive(seed, i + 1));
-    m.ops_[i]->initialize(rng);
-  }
-  return m;
-}
-
 size_t Model::logits_end() const { return ends_with_softmax_ ? ops_.size() - 1 : ops_.size(); }
+
+size_t Model::logits_tensor() const {
+  return ends_with_softmax_ ? ops_.back().inputs[0] : storage_.back();
+}
 
 void Model::reserve(int64_t max_batch) {
   if (max_batch <= max_batch_) return;
   max_batch_ = max_batch;
-  size_t total = 0;
-  for (size_t i = 0; i < ops_.size(); ++i)
-    if (!absorbed_[i]) total += 2 * static_cast<size_t>(element_count(shapes_[i]) * max_batch);
-  arena_.assign(total, 0.0f);
-  act_.clear();
-  grad_.clear();
-  float* p = arena_.data();
-  for (size_t i = 0; i < ops_.size(); ++i) {
-    if (absorbed_[i]) {  // an absorbed relu's output and gradient are its absorber's
-      act_.push_back(act_.back());
-      grad_.push_back(grad_.back());
-      continue;
-    }
-    const int64_t n = element_count(shapes_[i]) * max_batch;
-    act_.push_back(p);
-    p += n;
-    grad_.push_back(p);
-    p += n;
+  arena_.assign(static_cast<size_t>(train_floats_ * max_batch), 0.0f);
+  const size_t n = shapes_.size();
+  act_.assign(n, nullptr);
+  grad_.assign(n, nullptr);
+  for (size_t t = 0; t < n; ++t) {
+    const size_t s = storage_[t];  // an absorbed relu's tensor is its producer's
+    if (train_act_at_[s] >= 0) act_[t] = arena_.data() + train_act_at_[s] * max_batch;
+    if (train_grad_at_[s] >= 0) grad_[t] = arena_.data() + train_grad_at_[s] * max_batch;
   }
-  for (Layer* op : ops_) op->reserve(max_batch);
+  for (Op& op : ops_) op.layer->reserve(max_batch);
+}
+
+void Model::run_forward(Op& op, size_t i, const std::vector<float*>& act, int64_t batch,
+                        bool training) {
+  const auto start = now_if(profiling_ && training);
+  for (size_t k = 0; k < op.inputs.size(); ++k) op.x[k] = act[op.inputs[k]];
+  if (op.merge) {
+    op.merge->forward_merge(op.x, act[i + 1], batch, training);
+  } else {
+    op.layer->forward(op.x[0], act[i + 1], batch, training);
+  }
+  if (profiling_ && training) profile_[i].forward_seconds += seconds_since(start);
 }
 
 const float* Model::forward_logits(const float* x, int64_t batch, bool training) {
   if (!training) return infer(x, batch, logits_end());
   reserve(batch);
-  input_ = x;
-  const float* in = x;
+  act_[0] = const_cast<float*>(x);  // read only: no op writes its input
+  for (size_t i = 0; i < logits_end(); ++i)
+    if (!ops_[i].absorbed) run_forward(ops_[i], i, act_, batch, true);
+  return act_[logits_tensor()];
+}
+
+int64_t Model::first_non_finite_layer(const float* x, int64_t batch) {
+  reserve(batch);
+  act_[0] = const_cast<float*>(x);
   for (size_t i = 0; i < logits_end(); ++i) {
-    if (absorbed_[i]) continue;
-    const auto start =
-        profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    ops_[i]->forward(in, act_[i], batch, true);
-    if (profiling_) profile_[i].forward_seconds += seconds_since(start);
-    in = act_[i];
+    if (ops_[i].absorbed) continue;
+    run_forward(ops_[i], i, act_, batch, true);
+    const float* y = act_[i + 1];
+    const int64_t count = element_count(shapes_[i + 1]) * batch;
+    if (!std::all_of(y, y + count, [](float v) { return std::isfinite(v); }))
+      return static_cast<int64_t>(ops_[i].group);
   }
-  return in;
+  return -1;
 }
 
 const float* Model::predict(const float* x, int64_t batch) { return infer(x, batch, ops_.size()); }
 
 const float* Model::infer(const float* x, int64_t batch, size_t end) {
   if (end == 0) return x;
-  int64_t widest = 0;
-  for (size_t i = 0; i < end; ++i) widest = std::max(widest, element_count(shapes_[i]));
   const int64_t chunk = std::min(batch, kInferenceChunk);
-  const int64_t out_size = element_count(shapes_[end - 1]);
-  auto grow = [](std::vector<float>& v, int64_t n) {
-    if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
-  };
-  grow(ping_, chunk * widest);
-  grow(pong_, chunk * widest);
-  grow(infer_out_, batch * out_size);
+  const size_t out = storage_[end];
+  const int64_t out_size = element_count(shapes_[end]);
+  // Planned for kInferenceChunk examples (however small the first batch), so a later, larger
+  // batch never reallocates.
+  if (infer_act_.empty()) {
+    infer_arena_.assign(static_cast<size_t>(infer_floats_ * kInferenceChunk), 0.0f);
+    infer_act_.assign(shapes_.size(), nullptr);
+    for (size_t t = 1; t < shapes_.size(); ++t) {
+      const int64_t at = infer_act_at_[storage_[t]];
+      if (at >= 0) infer_act_[t] = infer_arena_.data() + at * kInferenceChunk;
+    }
+  }
+  if (infer_out_.size() < static_cast<size_t>(batch * out_size))
+    infer_out_.resize(static_cast<size_t>(batch * out_size));
   for (int64_t first = 0; first < batch; first += chunk) {
     const int64_t n = std::min(chunk, batch - first);
-    const float* in = x + first * input_size();
-    bool to_ping = true;
-    for (size_t i = 0; i < end; ++i) {
-      if (absorbed_[i]) continue;
-      float* out = (to_ping ? ping_ : pong_).data();
-      ops_[i]->forward(in, out, n, false);
-      in = out;
-      to_ping = !to_ping;
-    }
-    std::copy(in, in + n * out_size, infer_out_.data() + first * out_size);
+    infer_act_[0] = const_cast<float*>(x + first * input_size());
+    for (size_t i = 0; i < end; ++i)
+      if (!ops_[i].absorbed) run_forward(ops_[i], i, infer_act_, n, false);
+    std::copy(infer_act_[out], infer_act_[out] + n * out_size,
+              infer_out_.data() + first * out_size);
   }
   return infer_out_.data();
 }
 
 float* Model::logits_grad() {
   reserve(1);
-  return logits_end() == 0 ? grad_[0] : grad_[logits_end() - 1];
+  return grad_[logits_tensor()];
+}
+
+void Model::run_backward(Op& op, size_t i, int64_t batch) {
+  const auto start = now_if(profiling_);
+  for (size_t k = 0; k < op.inputs.size(); ++k) op.x[k] = act_[op.inputs[k]];
+  const float* y = act_[i + 1];
+  const float* dy = grad_[i + 1];
+  if (op.merge) {
+    for (size_t k = 0; k < op.inputs.size(); ++k)
+      op.dx[k] = {op.input_grad[k] ? grad_[op.inputs[k]] : nullptr, bool(op.accumulate[k])};
+    op.merge->backward_merge(op.x, y, dy, op.dx, batch);
+  } else if (!op.input_grad[0]) {
+    op.layer->backward(op.x[0], y, dy, nullptr, batch);
+  } else if (!op.accumulate[0]) {
+    op.layer->backward(op.x[0], y, dy, grad_[op.inputs[0]], batch);
+  } else {
+    float* scratch = arena_.data() + op.scratch[0] * max_batch_;
+    op.layer->backward(op.x[0], y, dy, scratch, batch);
+    add_into(grad_[op.inputs[0]], scratch, element_count(shapes_[op.inputs[0]]) * batch);
+  }
+  if (profiling_) profile_[i].backward_seconds += seconds_since(start);
 }
 
 void Model::backward(int64_t batch) {
-  for (size_t i = logits_end(); i-- > first_needing_dx_;) {
-    if (absorbed_[i]) continue;
-    const float* x = i == 0 ? input_ : act_[i - 1];
-    float* dx = i == first_needing_dx_ ? nullptr : grad_[i - 1];
-    const auto start =
-        profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    ops_[i]->backward(x, act_[i], grad_[i], dx, batch);
-    if (profiling_) profile_[i].backward_seconds += seconds_since(start);
-  }
+  for (size_t i = logits_end(); i-- > 0;)
+    if (!ops_[i].absorbed && ops_[i].runs_backward) run_backward(ops_[i], i, batch);
 }
 
 std::vector<ParamRef> Model::params() {
   std::vector<ParamRef> all;
-  for (size_t i = 0; i < ops_.size(); ++i) {
-    for (ParamRef& p : ops_[i]->params()) {
-      p.name = groups_[op_group_[i]].name + "/" + p.name;
+  for (const Op& op : ops_) {
+    for (ParamRef& p : op.layer->params()) {
+      p.name = groups_[op.group].name + "/" + p.name;
       all.push_back(std::move(p));
     }
   }
@@ -206,22 +166,26 @@ std::vector<ParamRef> Model::params() {
 
 std::vector<Rng*> Model::training_rngs() {
   std::vector<Rng*> all;
-  for (Layer* op : ops_)
-    for (Rng* rng : op->training_rngs()) all.push_back(rng);
+  for (const Op& op : ops_)
+    for (Rng* rng : op.layer->training_rngs()) all.push_back(rng);
   return all;
 }
 
 std::vector<SummaryRow> Model::summary_rows() {
   std::vector<SummaryRow> rows(groups_.size());
+  auto name_of = [&](size_t tensor) -> std::string {
+    for (size_t g = 0; g < group_output_.size(); ++g)
+      if (group_output_[g] == tensor) return groups_[g].name;
+    return "input";
+  };
   for (size_t g = 0; g < groups_.size(); ++g) {
     rows[g].name = groups_[g].name;
     rows[g].type = groups_[g].type;
+    rows[g].output = shapes_[group_output_[g]];
+    for (size_t t : group_inputs_[g]) rows[g].inputs.push_back(name_of(t));
   }
-  for (size_t i = 0; i < ops_.size(); ++i) {
-    SummaryRow& row = rows[op_group_[i]];
-    row.output = shapes_[i];
-    for (const ParamRef& p : ops_[i]->params()) row.params += p.size();
-  }
+  for (const Op& op : ops_)
+    for (const ParamRef& p : op.layer->params()) rows[op.group].params += p.size();
   return rows;
 }
 
@@ -229,17 +193,21 @@ void Model::set_profiling(bool on) {
   profiling_ = on;
   profile_.assign(ops_.size(), {});
   for (size_t i = 0; i < ops_.size(); ++i) {
-    profile_[i].group = groups_[op_group_[i]].name;
-    profile_[i].type = ops_[i]->type();
-    profile_[i].forward_flops = ops_[i]->forward_flops();
-    profile_[i].fused = absorbed_[i];
+    profile_[i].group = groups_[ops_[i].group].name;
+    profile_[i].type = ops_[i].layer->type();
+    profile_[i].forward_flops = ops_[i].layer->forward_flops();
+    profile_[i].fused = ops_[i].absorbed;
   }
 }
 
 int64_t Model::forward_flops() const {
   int64_t total = 0;
-  for (const Layer* op : ops_) total += op->forward_flops();
+  for (const Op& op : ops_) total += op.layer->forward_flops();
   return total;
+}
+
+ActivationMemory Model::activation_memory(int64_t batch) const {
+  return {train_floats_ * batch, train_sum_ * batch};
 }
 
 }  // namespace mnistnet

@@ -1,11 +1,22 @@
 #pragma once
-// A sequential model: config layers turned into operations, with every buffer planned once.
+// A model: the config's layers as a graph of operations, run in the config's order (which is a
+// topological order: a layer reads only the model's input and earlier layers), with every
+// buffer planned once.
 //
-// Memory, planned once: for training, one arena holds for each operation i its output act[i]
-// and the gradient of the loss with respect to it, grad[i], each [max_batch, out_size(i)]; the
-// input batch is not copied. Inference keeps nothing for backward: it runs kInferenceChunk
-// examples at a time through two ping-pong buffers, so evaluating 10,000 images at once costs
-// no more memory than a small batch.
+// The graph: each config layer becomes one or more operations (Dense(activation="relu") is a
+// Dense op and an Activation op); its first op reads the tensors its "inputs" name (default:
+// the layer before it), the others the op before them. Tensor 0 is the model's input, tensor
+// i + 1 the output of op i. A tensor read by several ops gets the sum of their gradients: in
+// backward order the first reader writes the gradient and the others add to it (a merge layer
+// adds itself; a one-input layer writes into a scratch tensor the model then adds).
+//
+// Memory, planned once at build (model/memory_plan.h) from the tensors' lifetimes: training
+// keeps in one arena each op's output from its forward until the last backward that reads it
+// (Layer::backward_reads) and each gradient from its first writer to its producer's backward,
+// and places tensors that are never live at the same time in the same memory; reserve(batch)
+// only multiplies the plan by the batch size. Inference keeps nothing for backward: it runs
+// kInferenceChunk examples at a time through its own planned buffer, so evaluating 10,000
+// images at once costs no more memory than a small batch. The input batch is never copied.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,12 +40,20 @@ struct SummaryRow {
   std::string name, type;
   Shape output;
   int64_t params = 0;
+  std::vector<std::string> inputs;  // the layers it reads (Keras's "Connected to"); "input"
+};
+
+// Activation memory of training at a batch size, in floats.
+struct ActivationMemory {
+  int64_t planned = 0;  // the arena: the peak of the planned tensors
+  int64_t sum = 0;      // every output, gradient and scratch tensor in a buffer of its own
 };
 
 class Model {
  public:
-  // Builds and shape-checks every layer, then initialises the weights from `seed`.
-  // Throws ConfigError naming the layer's JSON pointer when something does not fit.
+  // Builds the graph and shape-checks every layer, plans the memory, then initialises the
+  // weights from `seed`. Throws ConfigError naming the layer's JSON pointer when something does
+  // not fit (a shape, an unknown or later input, a duplicate name, an unread output ...).
   static Model build(const ModelSpec& spec, uint64_t seed);
 
   Model(Model&&) noexcept = default;
@@ -47,9 +66,11 @@ class Model {
   int64_t num_outputs() const { return element_count(shapes_.back()); }
   // True when the last operation is a softmax, which the loss then fuses (see loss.h).
   bool ends_with_softmax() const { return ends_with_softmax_; }
+  // True when every layer reads the one before it (then `summary` has no "Connected to").
+  bool is_sequential() const { return sequential_; }
   int64_t max_batch() const { return max_batch_; }
 
-  // Plans training memory for batches of up to max_batch. Training forward grows it when
+  // Sizes the training arena for batches of up to max_batch. Training forward grows it when
   // needed, so only a larger batch than ever seen allocates.
   void reserve(int64_t max_batch);
 
@@ -66,6 +87,11 @@ class Model {
   // Back-propagates from logits_grad() through the ops run by the last forward_logits(training).
   void backward(int64_t batch);
 
+  // Runs x through the model in training mode, op by op, and returns the index of the first
+  // config layer whose output holds a non-finite value, or -1. For locating a divergence (it
+  // moves batch-norm statistics and dropout generators like a training forward).
+  int64_t first_non_finite_layer(const float* x, int64_t batch);
+
   // Every parameter, trainable or not, in a fixed order (the model file's order).
   std::vector<ParamRef> params();
   // Every operation's training random generators (Layer::training_rngs), in operation order:
@@ -73,6 +99,7 @@ class Model {
   std::vector<Rng*> training_rngs();
   std::vector<SummaryRow> summary_rows();
   int64_t forward_flops() const;
+  ActivationMemory activation_memory(int64_t batch) const;
 
   // While enabled, training forward and backward time every operation into profile(); off by
   // default, so the training loop pays one untaken branch per operation.
@@ -80,24 +107,52 @@ class Model {
   const std::vector<OpProfile>& profile() const { return profile_; }
 
  private:
+  friend class GraphBuilder;
   Model() = default;
+
+  // One operation and what the plan decided for it. Pointer vectors are sized at build and
+  // filled per call, so running an op allocates nothing.
+  struct Op {
+    Layer* layer = nullptr;
+    MergeLayer* merge = nullptr;  // the same object when it is a merge layer
+    size_t group = 0;
+    std::vector<size_t> inputs;  // tensor ids, after aliasing (see storage_)
+    bool absorbed = false;       // a relu its producer applies (Layer::absorb_relu): not run
+    bool runs_backward = false;  // it has parameters or an input that needs a gradient
+    std::vector<bool> input_grad;  // per input: the tensor needs a gradient
+    std::vector<bool> accumulate;  // per input: another reader wrote its gradient first
+    std::vector<int64_t> scratch;  // per input: training-plan offset of the scratch, or -1
+    std::vector<const float*> x;   // per input, filled per call
+    std::vector<MergeGrad> dx;     // per input, filled per call (merge layers)
+  };
+
   size_t logits_end() const;  // ops [0, logits_end()) produce the logits
+  size_t logits_tensor() const;
   // Inference through ops [0, end): x [batch, input] -> [batch, out(end - 1)].
   const float* infer(const float* x, int64_t batch, size_t end);
+  void run_forward(Op& op, size_t i, const std::vector<float*>& act, int64_t batch, bool training);
+  void run_backward(Op& op, size_t i, int64_t batch);
 
   ModelSpec spec_;
   std::vector<LayerGroup> groups_;
-  std::vector<Layer*> ops_;       // all groups' ops, in order
-  std::vector<size_t> op_group_;  // group index of each op
-  std::vector<Shape> shapes_;     // per-example output shape of each op
+  std::vector<std::vector<size_t>> group_inputs_;  // per group: tensor ids its first op reads
+  std::vector<size_t> group_output_;               // per group: the tensor its name stands for
+  std::vector<Op> ops_;
+  std::vector<Shape> shapes_;     // per tensor (0 = input): the per-example shape
+  std::vector<size_t> storage_;   // per tensor: the tensor whose memory it is (an absorbed relu's
+                                  // output is its producer's)
+  std::vector<int64_t> padded_;   // per tensor: elements per example, rounded for alignment
   bool ends_with_softmax_ = false;
+  bool sequential_ = true;
+  // Offsets per example (multiply by the batch): training outputs and gradients (-1: none),
+  // inference outputs; and the plans' peaks.
+  std::vector<int64_t> train_act_at_, train_grad_at_, infer_act_at_;
+  int64_t train_floats_ = 0, train_sum_ = 0, infer_floats_ = 0;
   int64_t max_batch_ = 0;
   std::vector<float> arena_;
-  std::vector<float*> act_, grad_;              // per op: output and d(loss)/d(output)
-  const float* input_ = nullptr;                // the batch of the last forward
-  std::vector<float> ping_, pong_, infer_out_;  // inference buffers
-  std::vector<bool> absorbed_;   // per op: a relu its predecessor applies (absorb_relu)
-  size_t first_needing_dx_ = 0;  // ops before it have no parameters: backward stops there
+  std::vector<float*> act_, grad_;  // per tensor, into arena_ (act_[0]: the input batch)
+  std::vector<float> infer_arena_, infer_out_;
+  std::vector<float*> infer_act_;
   bool profiling_ = false;
   std::vector<OpProfile> profile_;
 };

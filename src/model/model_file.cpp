@@ -42,21 +42,6 @@ nlohmann::json model_spec_to_json(const ModelSpec& spec) {
   return {{"input_shape", spec.input_shape}, {"layers", layers}};
 }
 
-void copy_weights(Model& from, Model& to, const std::string& source) {
-  std::vector<ParamRef> a = from.params(), b = to.params();
-  if (a.size() != b.size())
-    throw ModelFileError(source + ": has " + std::to_string(a.size()) + " parameters, the model " +
-                         std::to_string(b.size()));
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].name != b[i].name || a[i].shape != b[i].shape) {
-      throw ModelFileError(source + ": parameter " + a[i].name + " " + shape_string(a[i].shape) +
-                           " does not match the model's " + b[i].name + " " +
-                           shape_string(b[i].shape));
-    }
-    std::copy(a[i].value, a[i].value + a[i].size(), b[i].value);
-  }
-}
-
 std::string class_name(const ModelMeta& meta, int64_t index) {
   const auto i = static_cast<size_t>(index);
   return i < meta.class_names.size() ? meta.class_names[i] : std::to_string(index);
@@ -191,28 +176,18 @@ LoadedModel load_model_from_bytes(const std::string& bytes, const std::string& n
     throw ModelFileError(where + "the header's data section is invalid: " + e.what());
   }
 
+  // The listed sizes add up to the bytes there are (checked above); set_weights checks the
+  // names and shapes against the model.
+  std::vector<NamedTensor> weights;
   size_t offset = kFixedHeader + header_length;
-  std::vector<ParamRef> params = loaded.model.params();
-  if (header["params"].size() != params.size())
-    throw ModelFileError(where + "the header lists " + std::to_string(header["params"].size()) +
-                         " parameters, the model has " + std::to_string(params.size()));
-  for (size_t i = 0; i < params.size(); ++i) {
-    const ParamRef& p = params[i];
-    const auto& h = header["params"][i];
-    if (h["name"].get<std::string>() != p.name || h["shape"].get<Shape>() != p.shape)
-      throw ModelFileError(where + "parameter " + std::to_string(i) + " is " + h.dump() +
-                           ", the model expects " + p.name + " " + shape_string(p.shape));
-    const size_t n = static_cast<size_t>(p.size()) * sizeof(float);
-    if (offset + n > crc_at)
-      throw ModelFileError(where + "byte " + std::to_string(offset) +
-                           ": the file ends inside parameter " + p.name);
-    std::memcpy(p.value, bytes.data() + offset, n);
-    offset += n;
+  for (const auto& h : listed) {
+    NamedTensor w{h["name"].get<std::string>(), h["shape"].get<Shape>(), {}};
+    w.values.resize(static_cast<size_t>(element_count(w.shape)));
+    std::memcpy(w.values.data(), bytes.data() + offset, w.values.size() * sizeof(float));
+    offset += w.values.size() * sizeof(float);
+    weights.push_back(std::move(w));
   }
-  if (offset != crc_at)
-    throw ModelFileError(where + "byte " + std::to_string(offset) + ": " +
-                         std::to_string(crc_at - offset) +
-                         " unexpected bytes after the parameters");
+  set_weights(loaded.model, weights, name);
   return loaded;
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "model/model.h"
+#include "model/weights.h"
 
 namespace mnistnet {
 
@@ -37,14 +38,11 @@ struct LoadedModel {
 
 nlohmann::json model_spec_to_json(const ModelSpec& spec);
 
-// Copies every parameter of `from` into `to`; a ModelFileError naming `source` when their
-// parameter names or shapes differ.
-void copy_weights(Model& from, Model& to, const std::string& source);
-
 // Written atomically. Throws UserError when the file cannot be written.
 void save_model(const std::filesystem::path& path, Model& model, const ModelMeta& meta);
 
-// Throws ModelFileError ("PATH: ...") for a missing, truncated, corrupt or mismatched file.
+// Throws ModelFileError ("PATH: ...") for a missing, truncated or corrupt file, WeightsError
+// when its weights do not fit its own model description.
 LoadedModel load_model(const std::filesystem::path& path);
 
 // The same for a model file's bytes already in memory; `name` stands for the path in errors.

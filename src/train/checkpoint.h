@@ -27,6 +27,7 @@
 #include "core/rng.h"
 #include "core/shape.h"
 #include "data/index_stream.h"
+#include "model/weights.h"
 #include "train/trainer.h"
 
 namespace mnistnet {
@@ -35,12 +36,6 @@ namespace mnistnet {
 class CheckpointError : public UserError {
  public:
   using UserError::UserError;
-};
-
-struct NamedTensor {
-  std::string name;  // "dense/kernel"
-  Shape shape;
-  std::vector<float> values;
 };
 
 // Where the training loop stands.

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "model/weights.h"
+
 namespace mnistnet {
 namespace {
 
@@ -41,29 +43,14 @@ std::string non_finite_parameter(Model& model) {
 
 std::string locate_non_finite(Model& model, const Batch& batch) {
   if (std::string broken = non_finite_parameter(model); !broken.empty()) return broken;
-  const std::vector<SummaryRow> rows = model.summary_rows();
-  const std::vector<ParamRef> params = model.params();
-  // Run the batch through layers [0, k] for growing k; Flatten at the end makes every prefix a
-  // valid model (flat output, not ending in an activation) without changing its values.
-  const ModelSpec& spec = model.spec();
-  for (size_t k = 0; k < spec.layers.size(); ++k) {
-    ModelSpec prefix = spec;
-    prefix.layers.resize(k + 1);
-    prefix.layers.push_back(
-        LayerSpec{"Flatten", {{"type", "Flatten"}}, "/model/layers/" + std::to_string(k + 1)});
-    try {
-      Model probe = Model::build(prefix, 0);
-      std::vector<ParamRef> to = probe.params();
-      for (size_t i = 0; i < to.size() && i < params.size(); ++i)
-        std::copy(params[i].value, params[i].value + params[i].size(), to[i].value);
-      probe.reserve(batch.size);
-      const float* out = probe.forward_logits(batch.images, batch.size, /*training=*/true);
-      if (!all_finite(out, probe.num_outputs() * batch.size))
-        return describe_layer(rows, k) + ": its output is not finite";
-    } catch (const std::exception&) {
-      continue;  // a prefix that cannot stand alone: the next one includes it
-    }
-  }
+  // A copy of the model with the same weights runs the batch op by op and checks every output,
+  // so the model's own batch-norm statistics and generators stay as they are.
+  Model probe = Model::build(model.spec(), 0);
+  copy_weights(model, probe, "the model");
+  const int64_t layer = probe.first_non_finite_layer(batch.images, batch.size);
+  if (layer >= 0)
+    return describe_layer(model.summary_rows(), static_cast<size_t>(layer)) +
+           ": its output is not finite";
   return "no layer output is non-finite when the batch runs again (dropout draws differ)";
 }
 

@@ -16,7 +16,7 @@ std::string non_finite_parameter(Model& model);
 //  1. a parameter holding non-finite values (a previous update broke it), and whether the
 //     gradient that update used (still in the model's gradient buffers) was non-finite;
 //  2. otherwise the first config layer whose output is not finite when `batch` runs again, in
-//     training mode, through growing prefixes of the model (copies: `model` is not changed).
+//     training mode, through a copy of the model (`model` is not changed).
 // For example: layer 3 "dense_1" (Dense): its output is not finite.
 std::string locate_non_finite(Model& model, const Batch& batch);
 

@@ -6,6 +6,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "model/weights.h"
+
 namespace mnistnet {
 namespace {
 
@@ -45,17 +47,14 @@ std::vector<std::vector<float>> copy_model_weights(Model& model) {
 }
 
 void set_model_weights(Model& model, const std::vector<std::vector<float>>& weights) {
-  std::vector<ParamRef> params = model.params();
-  if (weights.size() != params.size())
-    throw std::invalid_argument(std::to_string(weights.size()) + " weight tensors for " +
-                                std::to_string(params.size()) + " parameters");
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (static_cast<int64_t>(weights[i].size()) != params[i].size())
-      throw std::invalid_argument(params[i].name + ": " + std::to_string(weights[i].size()) +
-                                  " values, expected " + std::to_string(params[i].size()));
+  // The copy keeps values only; they are the model's own parameters, in its order.
+  const std::vector<ParamRef> params = model.params();
+  std::vector<NamedTensor> named;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    const bool known = i < params.size();
+    named.push_back({known ? params[i].name : "", known ? params[i].shape : Shape{}, weights[i]});
   }
-  for (size_t i = 0; i < params.size(); ++i)
-    std::copy(weights[i].begin(), weights[i].end(), params[i].value);
+  set_weights(model, named, "the best epoch's weights");
 }
 
 EarlyStopping::EarlyStopping(const EarlyStoppingSpec& spec)

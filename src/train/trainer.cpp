@@ -124,8 +124,7 @@ Checkpoint capture(Loop& loop) {
   c.best_weights = loop.early.best_weights();
   c.observers = nlohmann::json::object();
   for (const auto* o : loop.observers) o->save_state(c.observers);
-  for (const ParamRef& p : loop.model.params())
-    c.params.push_back({p.name, p.shape, std::vector<float>(p.value, p.value + p.size())});
+  c.params = get_weights(loop.model);
   c.optimizer = loop.optimizer.name();
   c.optimizer_iterations = loop.optimizer.iterations();
   c.optimizer_state = loop.optimizer.state();
@@ -139,16 +138,7 @@ Checkpoint capture(Loop& loop) {
 void restore(const Checkpoint& c, Model& model, Optimizer& optimizer, EarlyStopping& early,
              const Dataset& train) {
   auto fail = [&](const std::string& what) { throw CheckpointError(c.source + ": " + what); };
-  std::vector<ParamRef> params = model.params();
-  if (c.params.size() != params.size())
-    fail("holds " + std::to_string(c.params.size()) + " parameters, the model has " +
-         std::to_string(params.size()));
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (c.params[i].name != params[i].name || c.params[i].shape != params[i].shape) {
-      fail("parameter " + c.params[i].name + " " + shape_string(c.params[i].shape) +
-           " does not match the model's " + params[i].name + " " + shape_string(params[i].shape));
-    }
-  }
+  set_weights(model, c.params, c.source);
   if (c.optimizer != optimizer.name())
     fail("holds the state of a " + c.optimizer + " optimizer, the config trains with " +
          optimizer.name());
@@ -167,8 +157,6 @@ void restore(const Checkpoint& c, Model& model, Optimizer& optimizer, EarlyStopp
   } catch (const std::exception& e) {
     fail(e.what());
   }
-  for (size_t i = 0; i < params.size(); ++i)
-    std::copy(c.params[i].values.begin(), c.params[i].values.end(), params[i].value);
 }
 
 // Writes a checkpoint of the loop's current state, unless the weights are already broken:
