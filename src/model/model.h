@@ -116,9 +116,9 @@ class Model {
     Layer* layer = nullptr;
     MergeLayer* merge = nullptr;  // the same object when it is a merge layer
     size_t group = 0;
-    std::vector<size_t> inputs;  // tensor ids, after aliasing (see storage_)
-    bool absorbed = false;       // a relu its producer applies (Layer::absorb_relu): not run
-    bool runs_backward = false;  // it has parameters or an input that needs a gradient
+    std::vector<size_t> inputs;    // tensor ids, after aliasing (see storage_)
+    bool absorbed = false;         // a relu its producer applies (Layer::absorb_relu): not run
+    bool runs_backward = false;    // it has parameters or an input that needs a gradient
     std::vector<bool> input_grad;  // per input: the tensor needs a gradient
     std::vector<bool> accumulate;  // per input: another reader wrote its gradient first
     std::vector<int64_t> scratch;  // per input: training-plan offset of the scratch, or -1
@@ -138,10 +138,10 @@ class Model {
   std::vector<std::vector<size_t>> group_inputs_;  // per group: tensor ids its first op reads
   std::vector<size_t> group_output_;               // per group: the tensor its name stands for
   std::vector<Op> ops_;
-  std::vector<Shape> shapes_;     // per tensor (0 = input): the per-example shape
-  std::vector<size_t> storage_;   // per tensor: the tensor whose memory it is (an absorbed relu's
-                                  // output is its producer's)
-  std::vector<int64_t> padded_;   // per tensor: elements per example, rounded for alignment
+  std::vector<Shape> shapes_;    // per tensor (0 = input): the per-example shape
+  std::vector<size_t> storage_;  // per tensor: the tensor whose memory it is (an absorbed relu's
+                                 // output is its producer's)
+  std::vector<int64_t> padded_;  // per tensor: elements per example, rounded for alignment
   bool ends_with_softmax_ = false;
   bool sequential_ = true;
   // Offsets per example (multiply by the batch): training outputs and gradients (-1: none),
