@@ -1,0 +1,155 @@
+#include "layers/depthwise_kernels.h"
+
+#include <algorithm>
+
+#include "core/parallel_for.h"
+
+namespace mnistnet::depthwise_kernels {
+
+void pad_input(const Geometry& g, const float* x, int64_t batch, float* padded) {
+  const int64_t c_in = g.channels, m_count = g.multiplier, lanes = g.lanes();
+  parallel_for(batch, [&](int64_t first, int64_t last) {
+    for (int64_t b = first; b < last; ++b) {
+      float* image = padded + b * g.image_stride();
+      std::fill(image, image + g.image_stride(), 0.0f);
+      const float* xb = x + b * g.in_h * g.in_w * c_in;
+      for (int64_t h = 0; h < g.in_h; ++h) {
+        for (int64_t w = 0; w < g.in_w; ++w) {
+          const float* __restrict src = xb + (h * g.in_w + w) * c_in;
+          float* __restrict dst = image + ((h + g.pad_top) * g.padded_w + w + g.pad_left) * lanes;
+          if (m_count == 1) {
+            for (int64_t c = 0; c < c_in; ++c) dst[c] = src[c];
+          } else {
+            for (int64_t c = 0; c < c_in; ++c)
+              for (int64_t m = 0; m < m_count; ++m) dst[c * m_count + m] = src[c];
+          }
+        }
+      }
+    }
+  });
+}
+
+void pack(const Geometry& g, const float* kernel, int64_t rows, float* packed) {
+  const int64_t width = g.out_channels(), lanes = g.lanes();
+  for (int64_t r = 0; r < rows; ++r) {
+    std::copy(kernel + r * width, kernel + (r + 1) * width, packed + r * lanes);
+    std::fill(packed + r * lanes + width, packed + (r + 1) * lanes, 0.0f);
+  }
+}
+
+void forward(const Geometry& g, const float* padded, int64_t batch, const float* packed_kernel,
+             const float* packed_bias, float* y) {
+  const int64_t lanes = g.lanes(), width = g.out_channels(), row_stride = g.padded_w * lanes;
+  parallel_for(batch, [&](int64_t first, int64_t last) {
+    for (int64_t b = first; b < last; ++b) {
+      const float* image = padded + b * g.image_stride();
+      float* yb = y + b * g.pixels() * width;
+      for (int64_t oh = 0; oh < g.out_h; ++oh) {
+        for (int64_t ow = 0; ow < g.out_w; ++ow) {
+          const float* corner = image + oh * g.stride_h * row_stride + ow * g.stride_w * lanes;
+          float* yp = yb + (oh * g.out_w + ow) * width;
+          // One block of kLanes output channels at a time, its sums in a register.
+          for (int64_t o0 = 0; o0 < lanes; o0 += kLanes) {
+            float acc[kLanes];
+            for (int64_t l = 0; l < kLanes; ++l) acc[l] = packed_bias ? packed_bias[o0 + l] : 0.0f;
+            for (int64_t i = 0; i < g.kernel_h; ++i) {
+              for (int64_t j = 0; j < g.kernel_w; ++j) {
+                const float* __restrict xp = corner + i * row_stride + j * lanes + o0;
+                const float* __restrict kp = packed_kernel + (i * g.kernel_w + j) * lanes + o0;
+                for (int64_t l = 0; l < kLanes; ++l) acc[l] += xp[l] * kp[l];
+              }
+            }
+            if (o0 + kLanes <= width) {
+              for (int64_t l = 0; l < kLanes; ++l) yp[o0 + l] = acc[l];
+            } else {
+              for (int64_t l = 0; l < width - o0; ++l) yp[o0 + l] = acc[l];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+void parameter_gradients(const Geometry& g, const float* padded, const float* dy, int64_t batch,
+                         float* partial, float* kernel_grad, float* bias_grad) {
+  const int64_t lanes = g.lanes(), width = g.out_channels(), row_stride = g.padded_w * lanes;
+  const int64_t block_size = (g.taps() + 1) * lanes;
+  parallel_for(kBlocks, [&](int64_t first_block, int64_t last_block) {
+    for (int64_t blk = first_block; blk < last_block; ++blk) {
+      float* sums = partial + blk * block_size;
+      std::fill(sums, sums + block_size, 0.0f);
+      for (int64_t b = batch * blk / kBlocks; b < batch * (blk + 1) / kBlocks; ++b) {
+        const float* image = padded + b * g.image_stride();
+        const float* dyb = dy + b * g.pixels() * width;
+        for (int64_t oh = 0; oh < g.out_h; ++oh) {
+          for (int64_t ow = 0; ow < g.out_w; ++ow) {
+            const float* corner = image + oh * g.stride_h * row_stride + ow * g.stride_w * lanes;
+            const float* __restrict dyp = dyb + (oh * g.out_w + ow) * width;
+            for (int64_t i = 0; i < g.kernel_h; ++i) {
+              for (int64_t j = 0; j < g.kernel_w; ++j) {
+                const float* __restrict xp = corner + i * row_stride + j * lanes;
+                float* __restrict dk = sums + (i * g.kernel_w + j) * lanes;
+                for (int64_t o = 0; o < width; ++o) dk[o] += xp[o] * dyp[o];
+              }
+            }
+            float* __restrict db = sums + g.taps() * lanes;
+            for (int64_t o = 0; o < width; ++o) db[o] += dyp[o];
+          }
+        }
+      }
+    }
+  });
+  // The blocks' sums, added in block order.
+  for (int64_t t = 0; t <= g.taps(); ++t) {
+    float* out = t < g.taps() ? kernel_grad + t * width : bias_grad;
+    if (!out) continue;
+    std::fill(out, out + width, 0.0f);
+    for (int64_t blk = 0; blk < kBlocks; ++blk) {
+      const float* __restrict s = partial + blk * block_size + t * lanes;
+      for (int64_t o = 0; o < width; ++o) out[o] += s[o];
+    }
+  }
+}
+
+void input_gradient(const Geometry& g, const float* dy, int64_t batch, const float* packed_kernel,
+                    float* padded_dx, float* dx) {
+  const int64_t lanes = g.lanes(), width = g.out_channels(), row_stride = g.padded_w * lanes;
+  const int64_t c_in = g.channels, m_count = g.multiplier;
+  parallel_for(batch, [&](int64_t first, int64_t last) {
+    for (int64_t b = first; b < last; ++b) {
+      float* image = padded_dx + b * g.image_stride();
+      std::fill(image, image + g.image_stride(), 0.0f);
+      const float* dyb = dy + b * g.pixels() * width;
+      for (int64_t oh = 0; oh < g.out_h; ++oh) {
+        for (int64_t ow = 0; ow < g.out_w; ++ow) {
+          float* corner = image + oh * g.stride_h * row_stride + ow * g.stride_w * lanes;
+          const float* __restrict dyp = dyb + (oh * g.out_w + ow) * width;
+          for (int64_t i = 0; i < g.kernel_h; ++i) {
+            for (int64_t j = 0; j < g.kernel_w; ++j) {
+              float* __restrict dp = corner + i * row_stride + j * lanes;
+              const float* __restrict kp = packed_kernel + (i * g.kernel_w + j) * lanes;
+              for (int64_t o = 0; o < width; ++o) dp[o] += dyp[o] * kp[o];
+            }
+          }
+        }
+      }
+      // Crop the padding away and add up each input channel's M copies.
+      float* dxb = dx + b * g.in_h * g.in_w * c_in;
+      for (int64_t h = 0; h < g.in_h; ++h) {
+        for (int64_t w = 0; w < g.in_w; ++w) {
+          const float* __restrict src =
+              image + ((h + g.pad_top) * g.padded_w + w + g.pad_left) * lanes;
+          float* __restrict dst = dxb + (h * g.in_w + w) * c_in;
+          for (int64_t c = 0; c < c_in; ++c) {
+            float s = 0.0f;
+            for (int64_t m = 0; m < m_count; ++m) s += src[c * m_count + m];
+            dst[c] = s;
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace mnistnet::depthwise_kernels
