@@ -270,8 +270,9 @@ TEST_CASE("DepthwiseConv2D and SeparableConv2D config errors", "[layers][depthwi
   CHECK(flat(R"({"type": "DepthwiseConv2D"})") ==
         "t.json: /model/layers/0/kernel_size: missing; expected an integer >= 1 or a list of 2 "
         "such integers");
-  CHECK_THAT(flat(R"({"type": "DepthwiseConv2D", "kernel_size": 3, "depth_multiplier": 0})"),
-             Contains("t.json: /model/layers/0/depth_multiplier: expected a positive integer, got 0"));
+  CHECK_THAT(
+      flat(R"({"type": "DepthwiseConv2D", "kernel_size": 3, "depth_multiplier": 0})"),
+      Contains("t.json: /model/layers/0/depth_multiplier: expected a positive integer, got 0"));
   CHECK_THAT(flat(R"({"type": "DepthwiseConv2D", "kernel_size": 3, "dilation_rate": 2})"),
              Contains("t.json: /model/layers/0/dilation_rate: only 1 (no dilation) is supported"));
   CHECK_THAT(flat(R"({"type": "DepthwiseConv2D", "kernel_size": 9})"),
