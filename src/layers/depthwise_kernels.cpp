@@ -37,35 +37,58 @@ void pack(const Geometry& g, const float* kernel, int64_t rows, float* packed) {
   }
 }
 
+namespace {
+
+// P output pixels side by side in row oh, columns ow .. ow + P - 1, one block of kLanes channels
+// from o0: P independent sums per lane hide the FMA latency, and each kernel vector loaded serves
+// all P.
+template <int P>
+void forward_pixels(const Geometry& g, const float* image, const float* packed_kernel,
+                    const float* packed_bias, int64_t oh, int64_t ow, int64_t o0, float* yb) {
+  const int64_t lanes = g.lanes(), width = g.out_channels(), row_stride = g.padded_w * lanes;
+  float acc[static_cast<size_t>(P)][kLanes];
+  for (int q = 0; q < P; ++q)
+    for (int64_t l = 0; l < kLanes; ++l) acc[q][l] = packed_bias ? packed_bias[o0 + l] : 0.0f;
+  const float* corner = image + oh * g.stride_h * row_stride + ow * g.stride_w * lanes + o0;
+  const int64_t step = g.stride_w * lanes;  // from one output pixel's window to the next
+  for (int64_t i = 0; i < g.kernel_h; ++i) {
+    for (int64_t j = 0; j < g.kernel_w; ++j) {
+      const float* __restrict kp = packed_kernel + (i * g.kernel_w + j) * lanes + o0;
+      const float* __restrict xp = corner + i * row_stride + j * lanes;
+      for (int q = 0; q < P; ++q)
+        for (int64_t l = 0; l < kLanes; ++l) acc[q][l] += xp[q * step + l] * kp[l];
+    }
+  }
+  const int64_t n = std::min(kLanes, width - o0);
+  for (int q = 0; q < P; ++q) {
+    float* __restrict yp = yb + (oh * g.out_w + ow + q) * width + o0;
+    if (n == kLanes) {
+      for (int64_t l = 0; l < kLanes; ++l) yp[l] = acc[q][l];
+    } else {
+      for (int64_t l = 0; l < n; ++l) yp[l] = acc[q][l];
+    }
+  }
+}
+
+constexpr int kPixels = 4;
+
+}  // namespace
+
 void forward(const Geometry& g, const float* padded, int64_t batch, const float* packed_kernel,
              const float* packed_bias, float* y) {
-  const int64_t lanes = g.lanes(), width = g.out_channels(), row_stride = g.padded_w * lanes;
+  const int64_t lanes = g.lanes(), width = g.out_channels();
   parallel_for(batch, [&](int64_t first, int64_t last) {
     for (int64_t b = first; b < last; ++b) {
       const float* image = padded + b * g.image_stride();
       float* yb = y + b * g.pixels() * width;
       for (int64_t oh = 0; oh < g.out_h; ++oh) {
-        for (int64_t ow = 0; ow < g.out_w; ++ow) {
-          const float* corner = image + oh * g.stride_h * row_stride + ow * g.stride_w * lanes;
-          float* yp = yb + (oh * g.out_w + ow) * width;
-          // One block of kLanes output channels at a time, its sums in a register.
-          for (int64_t o0 = 0; o0 < lanes; o0 += kLanes) {
-            float acc[kLanes];
-            for (int64_t l = 0; l < kLanes; ++l) acc[l] = packed_bias ? packed_bias[o0 + l] : 0.0f;
-            for (int64_t i = 0; i < g.kernel_h; ++i) {
-              for (int64_t j = 0; j < g.kernel_w; ++j) {
-                const float* __restrict xp = corner + i * row_stride + j * lanes + o0;
-                const float* __restrict kp = packed_kernel + (i * g.kernel_w + j) * lanes + o0;
-                for (int64_t l = 0; l < kLanes; ++l) acc[l] += xp[l] * kp[l];
-              }
-            }
-            if (o0 + kLanes <= width) {
-              for (int64_t l = 0; l < kLanes; ++l) yp[o0 + l] = acc[l];
-            } else {
-              for (int64_t l = 0; l < width - o0; ++l) yp[o0 + l] = acc[l];
-            }
-          }
-        }
+        int64_t ow = 0;
+        for (; ow + kPixels <= g.out_w; ow += kPixels)
+          for (int64_t o0 = 0; o0 < lanes; o0 += kLanes)
+            forward_pixels<kPixels>(g, image, packed_kernel, packed_bias, oh, ow, o0, yb);
+        for (; ow < g.out_w; ++ow)
+          for (int64_t o0 = 0; o0 < lanes; o0 += kLanes)
+            forward_pixels<1>(g, image, packed_kernel, packed_bias, oh, ow, o0, yb);
       }
     }
   });
@@ -75,6 +98,9 @@ void parameter_gradients(const Geometry& g, const float* padded, const float* dy
                          float* partial, float* kernel_grad, float* bias_grad) {
   const int64_t lanes = g.lanes(), width = g.out_channels(), row_stride = g.padded_w * lanes;
   const int64_t block_size = (g.taps() + 1) * lanes;
+  // Channels in whole vectors; the rest (width % kLanes) take a plain loop. dy rows are `width`
+  // long, so a vector past them would read the next pixel (or past the buffer).
+  const int64_t full = width / kLanes * kLanes;
   parallel_for(kBlocks, [&](int64_t first_block, int64_t last_block) {
     for (int64_t blk = first_block; blk < last_block; ++blk) {
       float* sums = partial + blk * block_size;
@@ -82,20 +108,43 @@ void parameter_gradients(const Geometry& g, const float* padded, const float* dy
       for (int64_t b = batch * blk / kBlocks; b < batch * (blk + 1) / kBlocks; ++b) {
         const float* image = padded + b * g.image_stride();
         const float* dyb = dy + b * g.pixels() * width;
-        for (int64_t oh = 0; oh < g.out_h; ++oh) {
-          for (int64_t ow = 0; ow < g.out_w; ++ow) {
-            const float* corner = image + oh * g.stride_h * row_stride + ow * g.stride_w * lanes;
-            const float* __restrict dyp = dyb + (oh * g.out_w + ow) * width;
-            for (int64_t i = 0; i < g.kernel_h; ++i) {
-              for (int64_t j = 0; j < g.kernel_w; ++j) {
-                const float* __restrict xp = corner + i * row_stride + j * lanes;
-                float* __restrict dk = sums + (i * g.kernel_w + j) * lanes;
-                for (int64_t o = 0; o < width; ++o) dk[o] += xp[o] * dyp[o];
+        // One tap and one block of channels at a time, summed over the image's pixels in
+        // registers (kPixels interleaved sums): two loads per multiply-add and no stores.
+        for (int64_t i = 0; i < g.kernel_h; ++i) {
+          for (int64_t j = 0; j < g.kernel_w; ++j) {
+            float* dk = sums + (i * g.kernel_w + j) * lanes;
+            for (int64_t o0 = 0; o0 < full; o0 += kLanes) {
+              float acc[kPixels][kLanes] = {};
+              for (int64_t oh = 0; oh < g.out_h; ++oh) {
+                const float* __restrict xrow =
+                    image + (oh * g.stride_h + i) * row_stride + j * lanes + o0;
+                const float* __restrict dyrow = dyb + oh * g.out_w * width + o0;
+                const int64_t step = g.stride_w * lanes;
+                int64_t ow = 0;
+                for (; ow + kPixels <= g.out_w; ow += kPixels)
+                  for (int q = 0; q < kPixels; ++q)
+                    for (int64_t l = 0; l < kLanes; ++l)
+                      acc[q][l] += xrow[(ow + q) * step + l] * dyrow[(ow + q) * width + l];
+                for (; ow < g.out_w; ++ow)
+                  for (int64_t l = 0; l < kLanes; ++l)
+                    acc[0][l] += xrow[ow * step + l] * dyrow[ow * width + l];
               }
+              for (int q = 0; q < kPixels; ++q)
+                for (int64_t l = 0; l < kLanes; ++l) dk[o0 + l] += acc[q][l];
             }
-            float* __restrict db = sums + g.taps() * lanes;
-            for (int64_t o = 0; o < width; ++o) db[o] += dyp[o];
+            for (int64_t pix = 0; full < width && pix < g.pixels(); ++pix) {
+              const int64_t oh = pix / g.out_w, ow = pix % g.out_w;
+              const float* xp =
+                  image + (oh * g.stride_h + i) * row_stride + (ow * g.stride_w + j) * lanes;
+              const float* dyp = dyb + pix * width;
+              for (int64_t o = full; o < width; ++o) dk[o] += xp[o] * dyp[o];
+            }
           }
+        }
+        float* __restrict db = sums + g.taps() * lanes;
+        for (int64_t pix = 0; pix < g.pixels(); ++pix) {
+          const float* __restrict dyp = dyb + pix * width;
+          for (int64_t o = 0; o < width; ++o) db[o] += dyp[o];
         }
       }
     }
