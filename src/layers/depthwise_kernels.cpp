@@ -1,6 +1,7 @@
 #include "layers/depthwise_kernels.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/parallel_for.h"
 
@@ -39,6 +40,16 @@ void pack(const Geometry& g, const float* kernel, int64_t rows, float* packed) {
 
 namespace {
 
+// One block of kLanes channels as a GCC vector: the inner loops over taps and pixels are
+// strided, which GCC's loop vectoriser refuses, so the blocks are spelled out.
+using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
+
+inline Vec load(const float* p) {
+  Vec v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
 // P output pixels side by side in row oh, columns ow .. ow + P - 1, one block of kLanes channels
 // from o0: P independent sums per lane hide the FMA latency, and each kernel vector loaded serves
 // all P.
@@ -46,31 +57,25 @@ template <int P>
 void forward_pixels(const Geometry& g, const float* image, const float* packed_kernel,
                     const float* packed_bias, int64_t oh, int64_t ow, int64_t o0, float* yb) {
   const int64_t lanes = g.lanes(), width = g.out_channels(), row_stride = g.padded_w * lanes;
-  float acc[static_cast<size_t>(P)][kLanes];
-  for (int q = 0; q < P; ++q)
-    for (int64_t l = 0; l < kLanes; ++l) acc[q][l] = packed_bias ? packed_bias[o0 + l] : 0.0f;
+  Vec acc[static_cast<size_t>(P)];
+  const Vec bias = packed_bias ? load(packed_bias + o0) : Vec{};
+  for (int q = 0; q < P; ++q) acc[q] = bias;
   const float* corner = image + oh * g.stride_h * row_stride + ow * g.stride_w * lanes + o0;
   const int64_t step = g.stride_w * lanes;  // from one output pixel's window to the next
   for (int64_t i = 0; i < g.kernel_h; ++i) {
     for (int64_t j = 0; j < g.kernel_w; ++j) {
-      const float* __restrict kp = packed_kernel + (i * g.kernel_w + j) * lanes + o0;
-      const float* __restrict xp = corner + i * row_stride + j * lanes;
-      for (int q = 0; q < P; ++q)
-        for (int64_t l = 0; l < kLanes; ++l) acc[q][l] += xp[q * step + l] * kp[l];
+      const Vec k = load(packed_kernel + (i * g.kernel_w + j) * lanes + o0);
+      const float* xp = corner + i * row_stride + j * lanes;
+      for (int q = 0; q < P; ++q) acc[q] += load(xp + q * step) * k;
     }
   }
-  const int64_t n = std::min(kLanes, width - o0);
-  for (int q = 0; q < P; ++q) {
-    float* __restrict yp = yb + (oh * g.out_w + ow + q) * width + o0;
-    if (n == kLanes) {
-      for (int64_t l = 0; l < kLanes; ++l) yp[l] = acc[q][l];
-    } else {
-      for (int64_t l = 0; l < n; ++l) yp[l] = acc[q][l];
-    }
-  }
+  // The last block may hold fewer than kLanes real channels: only those are written.
+  const auto bytes = static_cast<size_t>(std::min(kLanes, width - o0)) * sizeof(float);
+  for (int q = 0; q < P; ++q)
+    std::memcpy(yb + (oh * g.out_w + ow + q) * width + o0, &acc[q], bytes);
 }
 
-constexpr int kPixels = 4;
+constexpr int kPixels = 4;  // the kernel gradient adds its four sums by hand
 
 }  // namespace
 
@@ -114,23 +119,20 @@ void parameter_gradients(const Geometry& g, const float* padded, const float* dy
           for (int64_t j = 0; j < g.kernel_w; ++j) {
             float* dk = sums + (i * g.kernel_w + j) * lanes;
             for (int64_t o0 = 0; o0 < full; o0 += kLanes) {
-              float acc[kPixels][kLanes] = {};
+              Vec acc[kPixels] = {};
               for (int64_t oh = 0; oh < g.out_h; ++oh) {
-                const float* __restrict xrow =
-                    image + (oh * g.stride_h + i) * row_stride + j * lanes + o0;
-                const float* __restrict dyrow = dyb + oh * g.out_w * width + o0;
+                const float* xrow = image + (oh * g.stride_h + i) * row_stride + j * lanes + o0;
+                const float* dyrow = dyb + oh * g.out_w * width + o0;
                 const int64_t step = g.stride_w * lanes;
                 int64_t ow = 0;
                 for (; ow + kPixels <= g.out_w; ow += kPixels)
                   for (int q = 0; q < kPixels; ++q)
-                    for (int64_t l = 0; l < kLanes; ++l)
-                      acc[q][l] += xrow[(ow + q) * step + l] * dyrow[(ow + q) * width + l];
+                    acc[q] += load(xrow + (ow + q) * step) * load(dyrow + (ow + q) * width);
                 for (; ow < g.out_w; ++ow)
-                  for (int64_t l = 0; l < kLanes; ++l)
-                    acc[0][l] += xrow[ow * step + l] * dyrow[ow * width + l];
+                  acc[0] += load(xrow + ow * step) * load(dyrow + ow * width);
               }
-              for (int q = 0; q < kPixels; ++q)
-                for (int64_t l = 0; l < kLanes; ++l) dk[o0 + l] += acc[q][l];
+              const Vec total = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+              for (int64_t l = 0; l < kLanes; ++l) dk[o0 + l] += total[l];
             }
             for (int64_t pix = 0; full < width && pix < g.pixels(); ++pix) {
               const int64_t oh = pix / g.out_w, ow = pix % g.out_w;
