@@ -9,21 +9,31 @@ namespace mnistnet::depthwise_kernels {
 
 void pad_input(const Geometry& g, const float* x, int64_t batch, float* padded) {
   const int64_t c_in = g.channels, m_count = g.multiplier, lanes = g.lanes();
+  const int64_t width = g.out_channels(), row_floats = g.padded_w * lanes;
   parallel_for(batch, [&](int64_t first, int64_t last) {
     for (int64_t b = first; b < last; ++b) {
+      // Only the border and the spare lanes are zeroed: the interior is written next.
       float* image = padded + b * g.image_stride();
-      std::fill(image, image + g.image_stride(), 0.0f);
       const float* xb = x + b * g.in_h * g.in_w * c_in;
-      for (int64_t h = 0; h < g.in_h; ++h) {
+      for (int64_t r = 0; r < g.padded_h; ++r) {
+        float* row = image + r * row_floats;
+        const int64_t h = r - g.pad_top;
+        if (h < 0 || h >= g.in_h) {
+          std::fill(row, row + row_floats, 0.0f);
+          continue;
+        }
+        std::fill(row, row + g.pad_left * lanes, 0.0f);
+        std::fill(row + (g.pad_left + g.in_w) * lanes, row + row_floats, 0.0f);
         for (int64_t w = 0; w < g.in_w; ++w) {
           const float* __restrict src = xb + (h * g.in_w + w) * c_in;
-          float* __restrict dst = image + ((h + g.pad_top) * g.padded_w + w + g.pad_left) * lanes;
+          float* __restrict dst = row + (w + g.pad_left) * lanes;
           if (m_count == 1) {
             for (int64_t c = 0; c < c_in; ++c) dst[c] = src[c];
           } else {
             for (int64_t c = 0; c < c_in; ++c)
               for (int64_t m = 0; m < m_count; ++m) dst[c * m_count + m] = src[c];
           }
+          for (int64_t o = width; o < lanes; ++o) dst[o] = 0.0f;
         }
       }
     }
