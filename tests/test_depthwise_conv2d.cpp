@@ -251,6 +251,9 @@ TEST_CASE("SeparableConv2D is a DepthwiseConv2D then a 1x1 Conv2D, Keras's param
   CHECK(p[0].shape == Shape{3, 3, 3, 2});
   CHECK(p[1].shape == Shape{1, 1, 6, 5});
   CHECK(p[2].shape == Shape{5});
+  CHECK(p[0].name == "depthwise_kernel");
+  CHECK(p[1].name == "pointwise_kernel");
+  CHECK(p[2].name == "bias");
 
   LayerGroup linear = group_of(
       R"({"type": "SeparableConv2D", "filters": 4, "kernel_size": [3, 2], "depth_multiplier": 2,

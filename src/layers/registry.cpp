@@ -242,7 +242,7 @@ Ops make_depthwise_conv2d(JsonFields& f) {
 }
 
 // Keras's SeparableConv2D(filters, kernel_size, ...): a DepthwiseConv2D op without bias, then
-// a 1x1 Conv2D op (the pointwise kernel [1, 1, C*M, filters] and the layer's bias), so the
+// a 1x1 Conv2D op (Keras's pointwise_kernel [1, 1, C*M, filters] and the layer's bias), so the
 // pointwise GEMM runs on the Conv2D kernels.
 Ops make_separable_conv2d(JsonFields& f) {
   const int64_t filters = f.integer("filters", std::nullopt, 1, 1 << 16);
@@ -251,6 +251,7 @@ Ops make_separable_conv2d(JsonFields& f) {
   Conv2DOptions pointwise;
   pointwise.filters = filters;
   pointwise.kernel_h = pointwise.kernel_w = 1;
+  pointwise.kernel_name = "pointwise_kernel";
   pointwise.use_bias = f.boolean("use_bias", true);
   pointwise.kernel_init = read_initializer(f, "pointwise_initializer", "glorot_uniform");
   pointwise.bias_init = read_initializer(f, "bias_initializer", "zeros");
