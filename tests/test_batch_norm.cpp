@@ -2,6 +2,7 @@
 // layout, gradients through the batch statistics, and the registry row.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <utility>
 
 #include "config/config_loader.h"
 #include "core/errors.h"
@@ -294,13 +295,17 @@ TEST_CASE("BatchNormalization from a config, arguments validated", "[batchnorm][
 TEST_CASE("A relu after batch norm runs inside it, with the same bits as the two ops",
           "[batchnorm][model]") {
   // The Dropout(0) between them is an identity that stops the fusion: the reference. The first
-  // Dense's gradient checks batch norm's dx.
-  const auto spec = [](const char* between) {
-    return parse_model_spec(nlohmann::json::parse(std::string(R"({"input_shape": [12], "layers": [
-        {"type": "Dense", "units": 6, "use_bias": false},
-        {"type": "BatchNormalization", "scale": false},)") +
-                                                  between + R"(
-        {"type": "Activation", "activation": "relu"},
+  // Dense's gradient checks batch norm's dx. The codelab's form (center only) with
+  // Activation("relu"), and Keras's defaults (gamma and beta) with a ReLU() layer.
+  const auto [bn, relu] = GENERATE(
+      std::pair{R"({"type": "BatchNormalization", "scale": false},)",
+                R"({"type": "Activation", "activation": "relu"},)"},
+      std::pair{R"({"type": "BatchNormalization", "gamma_initializer": "glorot_uniform"},)",
+                R"({"type": "ReLU"},)"});
+  const auto spec = [bn = std::string(bn), relu = std::string(relu)](const char* between) {
+    return parse_model_spec(nlohmann::json::parse(R"({"input_shape": [12], "layers": [
+        {"type": "Dense", "units": 6, "use_bias": false},)" +
+                                                  bn + between + relu + R"(
         {"type": "Dense", "units": 3, "activation": "softmax"}]})"),
                             "test.json", "/model");
   };

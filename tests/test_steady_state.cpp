@@ -46,3 +46,8 @@ TEST_CASE("Training and inference steps allocate nothing in steady state", "[ste
   for (const char* name : {"dense2", "dense_dropout", "conv", "conv_bn"})
     require_no_allocation_in_steady_state(name);
 }
+
+TEST_CASE("mobilenet's depthwise and separable steps allocate nothing in steady state",
+          "[steady_state][depthwise]") {
+  require_no_allocation_in_steady_state("mobilenet");
+}

@@ -41,6 +41,9 @@ class JsonFields {
   JsonFields object(const std::string& key);
   // The raw value of an array (for lists of objects), after checking it is an array.
   const nlohmann::json& array(const std::string& key);
+  // The raw value of a key (marked read), nullptr when absent: for arguments that take several
+  // forms (Keras's padding=1, [1, 2] or [[1, 2], [3, 4]]; max_value=null).
+  const nlohmann::json* value(const std::string& key) { return get(key); }
 
   // Marks a key as known without reading it (read elsewhere).
   void skip(const std::string& key);

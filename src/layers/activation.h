@@ -1,20 +1,58 @@
 #pragma once
-// Element-wise activations and softmax (over the last axis). Backward uses the output y only.
+// Element-wise activations and softmax (over the last axis), Keras's keras.activations by name,
+// plus the argument forms of Keras's ReLU and LeakyReLU layers.
+//
+//   relu        max(x, 0)                    relu6       min(max(x, 0), 6)
+//   leaky_relu  x >= 0 ? x : slope * x       elu         x > 0 ? x : alpha * (e^x - 1)
+//   selu        1.0507 * elu(x, 1.6733)      gelu        x * Phi(x) (exact, erf form)
+//   swish/silu  x * sigmoid(x)               hard_swish  x * relu6(x + 3) / 6 (= hard_silu)
+//   softplus    log(1 + e^x)                 sigmoid, tanh, softmax, linear
+//   relu_options  Keras's ReLU(max_value, negative_slope, threshold):
+//                 x >= max_value ? max_value : x >= threshold ? x : slope * (x - threshold)
+//
+// Backward of the original five uses the output y; the others recompute from the input x.
+#include <limits>
 #include <string>
 
 #include "layers/layer.h"
 
 namespace mnistnet {
 
-enum class ActivationKind { linear, relu, sigmoid, tanh, softmax };
+enum class ActivationKind {
+  linear,
+  relu,
+  sigmoid,
+  tanh,
+  softmax,
+  relu6,
+  leaky_relu,
+  elu,
+  selu,
+  gelu,
+  swish,
+  hard_swish,
+  softplus,
+  relu_options,
+};
 
-#define MNISTNET_ACTIVATION_NAMES "linear", "relu", "sigmoid", "tanh", "softmax"
+// The names `activation` accepts, as Keras spells them (silu = swish, hard_silu = hard_swish).
+#define MNISTNET_ACTIVATION_NAMES                                                               \
+  "linear", "relu", "sigmoid", "tanh", "softmax", "relu6", "leaky_relu", "elu", "selu", "gelu", \
+      "swish", "silu", "hard_swish", "hard_silu", "softplus"
 
 ActivationKind activation_from_name(const std::string& name);
 
+// Arguments of the parametrised kinds; the defaults are keras.activations' own.
+struct ActivationArgs {
+  float negative_slope = 0.2f;  // leaky_relu (the LeakyReLU layer passes its 0.3), relu_options
+  float alpha = 1.0f;           // elu
+  float max_value = std::numeric_limits<float>::infinity();  // relu_options
+  float threshold = 0.0f;                                    // relu_options
+};
+
 class Activation final : public Layer {
  public:
-  explicit Activation(ActivationKind kind) : kind_(kind) {}
+  explicit Activation(ActivationKind kind, ActivationArgs args = {}) : kind_(kind), args_(args) {}
 
   const char* type() const override { return "Activation"; }
   ActivationKind kind() const { return kind_; }
@@ -31,6 +69,7 @@ class Activation final : public Layer {
 
  private:
   ActivationKind kind_;
+  ActivationArgs args_;
   int64_t size_ = 0;     // elements per example
   int64_t classes_ = 0;  // softmax axis length (the last dimension)
 };

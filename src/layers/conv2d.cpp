@@ -58,7 +58,7 @@ void Conv2D::initialize(Rng& rng) {
 }
 
 std::vector<ParamRef> Conv2D::params() {
-  std::vector<ParamRef> p{{"kernel",
+  std::vector<ParamRef> p{{o_.kernel_name,
                            {o_.kernel_h, o_.kernel_w, g_.in_c, o_.filters},
                            kernel_.data(),
                            kernel_grad_.data(),

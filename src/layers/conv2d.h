@@ -20,6 +20,8 @@ struct Conv2DOptions {
   bool use_bias = true;
   Initializer kernel_init = Initializer::glorot_uniform;
   Initializer bias_init = Initializer::zeros;
+  // The kernel's parameter name: SeparableConv2D's 1x1 op holds Keras's "pointwise_kernel".
+  const char* kernel_name = "kernel";
 };
 
 class Conv2D final : public Layer {
