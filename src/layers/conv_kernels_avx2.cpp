@@ -9,6 +9,9 @@
 
 // Tile sizes are int template parameters used as array bounds; GCC flags each such bound.
 #pragma GCC diagnostic ignored "-Wsign-conversion"
+// 64-byte vectors passed by value below AVX-512: GCC notes the ABI change. These functions have
+// internal linkage and are inlined, so no call crosses an ABI boundary.
+#pragma GCC diagnostic ignored "-Wpsabi"
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 
