@@ -109,6 +109,22 @@ TEST_CASE("Kernel instruction sets: the CPU's best, lowered on request only", "[
   CHECK(std::string(isa_name(engine_isa())) == isa_name(engine_isa()));
 }
 
+namespace {
+
+MNISTNET_ISA_CLONES void axpy_clones(float* __restrict y, const float* __restrict x, float a,
+                                     int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+}  // namespace
+
+TEST_CASE("MNISTNET_ISA_CLONES functions run the clone this CPU can run", "[cpu]") {
+  std::vector<float> x(1000), y(1000, 1.0f);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i);
+  axpy_clones(y.data(), x.data(), 0.5f, static_cast<int64_t>(x.size()));
+  for (size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == 1.0f + 0.5f * static_cast<float>(i));
+}
+
 TEST_CASE("This machine is described on one line each", "[cpu]") {
   const std::string d = machine_description();
   CHECK(d.find("cpu:") != std::string::npos);
