@@ -2,7 +2,7 @@
 # Training and inference speed of mnistnet against the PyTorch reference on the codelab configs,
 # measured in the same run on the same machine, alternating the two, several rounds; prints the
 # medians, mnistnet's GFLOP/s as a share of this machine's SGEMM peak, and the peak memory (RSS)
-# of a conv_bn training run of each.
+# of a conv_bn training run of each. The CPU model and the OpenBLAS core mnistnet runs come first.
 #
 # Usage: scripts/bench.sh [--rounds N] [--steps N] [--dense-steps N] [--rss-epochs N] [--models "dense2 conv_bn ..."]
 # (--steps for the convolutional models, --dense-steps for the dense ones; both tools run the same.)
@@ -18,6 +18,8 @@ steps=150
 dense_steps=1500  # a dense step is about 1 ms: 150 of them time the warm-up more than the model
 rss_epochs=1
 models="dense1 dense2 dense_dropout conv conv_dropout conv_bn"
+# The residual model comes with configs/resnet.json (the reference has --model resnet).
+[[ -f $root/configs/resnet.json ]] && models+=" resnet"
 while (($#)); do
   case $1 in
     --rounds) rounds=$2; shift 2 ;;
@@ -46,7 +48,9 @@ trap 'rm -rf "$results"' EXIT
 
 # The peak is the best of three measurements: on a shared machine one can land on a busy moment.
 peak=$(for _ in 1 2 3; do "$build/mnistnet" bench --config configs/dense1.json --steps 1 --warmup 0 --peak --json | jq .peak_gflops; done | sort -g | tail -n 1)
-echo "SGEMM peak of this machine: $(printf '%.1f' "$peak") GFLOP/s" >&2
+# The CPU, the OpenBLAS core and the engine's kernels, as `mnistnet --version` says them.
+"$build/mnistnet" --version | tail -n +2
+echo "SGEMM peak of this machine: $(printf '%.1f' "$peak") GFLOP/s"
 
 for round in $(seq "$rounds"); do
   for model in $models; do

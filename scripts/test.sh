@@ -5,6 +5,7 @@
 # Environment:
 #   MNISTNET_BUILD_DIR        build directory (default: <repo>/build)
 #   MNISTNET_TEST_SANITIZE=0  skip the second pass: <repo>/build-asan (Debug, ASan+UBSan) and its tests
+#   MNISTNET_TEST_PACKAGE=0   skip the .deb check (scripts/deb_test.sh: cpack, unpack, run it)
 #   MNISTNET_TEST_FUZZ=1      also a fuzz smoke: each libFuzzer target 10 s (scripts/fuzz.sh; off by default)
 set -euo pipefail
 
@@ -34,6 +35,13 @@ bash "$root/scripts/slurm_local.sh" install || printf 'test: no slurm-wlm; the S
 
 rc=0
 ctest --test-dir "$build" --output-on-failure --no-tests=error -j 2 || rc=$?
+
+# The .deb, unpacked into a scratch root, runs --version and a one-epoch dense1 training.
+if [[ ${MNISTNET_TEST_PACKAGE:-1} == 1 ]]; then
+  deb_rc=0
+  MNISTNET_BUILD_DIR=$build bash "$root/scripts/deb_test.sh" || deb_rc=$?
+  ((rc != 0)) || rc=$deb_rc
+fi
 
 if [[ ${MNISTNET_TEST_SANITIZE:-1} == 1 ]]; then
   asan=$root/build-asan

@@ -7,6 +7,8 @@
 #include <exception>
 
 #include "cli/commands.h"
+#include "core/cpu_blas_core.h"
+#include "core/cpu_dispatch.h"
 #include "core/errors.h"
 
 namespace {
@@ -20,8 +22,11 @@ int print_error(const char* kind, const char* what, int code) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  mnistnet::select_blas_kernels(argv);  // may re-execute the program once, before anything runs
   CLI::App app{"mnistnet: train, evaluate and inspect neural networks on MNIST-style data"};
-  app.set_version_flag("--version", std::string("mnistnet ") + MNISTNET_VERSION);
+  app.set_version_flag("--version", [] {
+    return std::string("mnistnet ") + MNISTNET_VERSION + "\n" + mnistnet::machine_description();
+  });
   app.require_subcommand(1);
   // CLI::PositiveNumber says "not in range 0.000000 to
   // 1797693134862315708145274237317043567980...".

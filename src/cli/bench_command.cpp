@@ -6,6 +6,8 @@
 #include "cli/commands.h"
 #include "config/config_loader.h"
 #include "core/blas.h"
+#include "core/cpu_blas_core.h"
+#include "core/cpu_dispatch.h"
 #include "core/denormals.h"
 #include "core/parallel_for.h"
 #include "core/rng.h"
@@ -114,6 +116,7 @@ int run_bench(const BenchOptions& options) {
   const ActivationMemory memory = model.activation_memory(batch_size);
   const auto memory_mb = [](int64_t floats) { return static_cast<double>(floats) * 4.0 / 1e6; };
 
+  const std::string machine = machine_description();
   if (options.json) {
     nlohmann::json layers = nlohmann::json::array();
     for (const LayerRow& r : rows)
@@ -137,7 +140,10 @@ int run_bench(const BenchOptions& options) {
         {"forward_mflop_per_image", static_cast<double>(model.forward_flops()) / 1e6},
         {"activation_mb", memory_mb(memory.planned)},
         {"activation_mb_unplanned", memory_mb(memory.sum)},
-        {"layers", layers}};
+        {"layers", layers},
+        {"cpu", cpu_description(host_cpu())},
+        {"blas_core", blas_core_name()},
+        {"kernels", isa_name(engine_isa())}};
     if (options.peak) {
       out["peak_gflops"] = peak;
       out["peak_share"] = gflops / peak;
@@ -145,6 +151,7 @@ int run_bench(const BenchOptions& options) {
     std::printf("%s\n", out.dump().c_str());
     return 0;
   }
+  std::printf("%s\n", machine.c_str());
   std::printf("%s: batch %d, %lld steps after %lld warm-up, %d threads\n", config.name.c_str(),
               batch_size, static_cast<long long>(options.steps),
               static_cast<long long>(options.warmup), parallel_threads());

@@ -51,4 +51,7 @@ void gemm(Trans trans_a, Trans trans_b, int64_t m, int64_t n, int64_t k, float a
   });
 }
 
+std::string blas_core_name() { return openblas_get_corename(); }
+std::string blas_config() { return openblas_get_config(); }
+
 }  // namespace mnistnet

@@ -3,298 +3,32 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/cpu_dispatch.h"
 #include "core/parallel_for.h"
-
-// Tile sizes are int template parameters used as array bounds; GCC flags each such bound.
-#pragma GCC diagnostic ignored "-Wsign-conversion"
+#include "layers/conv_kernels_isa.h"
 
 namespace mnistnet::conv_kernels {
 namespace {
 
-// GCC vector extensions: one source for AVX-512, AVX2 or SSE, whatever -march allows.
-// (Spelled out per width: GCC drops vector_size on a dependent alias template.)
-typedef float Vec8 __attribute__((vector_size(8 * sizeof(float))));
-typedef float Vec16 __attribute__((vector_size(16 * sizeof(float))));
-template <int L>
-struct VectorOf;
-template <>
-struct VectorOf<8> {
-  using type = Vec8;
-};
-template <>
-struct VectorOf<16> {
-  using type = Vec16;
-};
-template <int L>
-using Vec = typename VectorOf<L>::type;
-static_assert(sizeof(Vec<16>) == 16 * sizeof(float));
-
-template <int L>
-inline Vec<L> load(const float* p) {
-  Vec<L> v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-template <int L>
-inline void store(float* p, Vec<L> v) {
-  std::memcpy(p, &v, sizeof v);
-}
-
-// Accumulator registers of a register tile: 24 of the 32 vector registers with AVX-512, 12 of
-// the 16 otherwise; the rest hold the operands.
-#if defined(__AVX512F__)
-constexpr int kAccumulatorRegisters = 24, kRegisterFloats = 16;
-#elif defined(__AVX__)
-constexpr int kAccumulatorRegisters = 12, kRegisterFloats = 8;
-#else
-constexpr int kAccumulatorRegisters = 12, kRegisterFloats = 4;
-#endif
-
-// Rows of a register tile that is `vectors` vectors of L floats wide. Capped at 12 because
-// every row keeps its own input pointer.
-template <int L, int Vectors>
-constexpr int tile_rows() {
-  constexpr int registers_per_vector = (L + kRegisterFloats - 1) / kRegisterFloats;
-  return std::clamp(kAccumulatorRegisters / (Vectors * registers_per_vector), 1, 12);
-}
-
-// Filters are padded to whole vectors: 16 lanes when they divide, else 8 (24 or 12 filters).
-int filter_lanes(int64_t filters) { return filters % 16 == 0 ? 16 : 8; }
-// Filters are processed in blocks of at most 64 (one register tile wide).
-constexpr int64_t kFilterBlock = 64;
-// Taps are vectors of 16 floats in the input gradient.
-constexpr int kTapLanes = 16;
-int64_t tap_vectors(const Geometry& g) { return (g.run() + kTapLanes - 1) / kTapLanes; }
-
-// Offsets of the receptive fields (their top-left taps) of output pixels [p, p + n) in the
-// padded batch. One division for the first pixel, then steps: two divisions per pixel cost more
-// than the taps of a 3x3 single-channel convolution.
-void pixel_offsets(const Geometry& g, int64_t p, int64_t n, int64_t* out) {
-  const int64_t per_image = g.pixels();
-  int64_t b = p / per_image, oy = (p % per_image) / g.out_w, ox = (p % per_image) % g.out_w;
-  for (int64_t i = 0; i < n; ++i) {
-    out[i] = b * g.image_stride() + (oy * g.stride_h * g.padded_w + ox * g.stride_w) * g.in_c;
-    if (++ox == g.out_w) {
-      ox = 0;
-      if (++oy == g.out_h) {
-        oy = 0;
-        ++b;
-      }
-    }
-  }
-}
-
-// Calls body.template operator()<N>() for a runtime n in [1, 8].
-template <class Body>
-void with_vector_count(int64_t n, Body&& body) {
-  switch (n) {
-    case 1:
-      body.template operator()<1>();
-      break;
-    case 2:
-      body.template operator()<2>();
-      break;
-    case 3:
-      body.template operator()<3>();
-      break;
-    case 4:
-      body.template operator()<4>();
-      break;
-    case 5:
-      body.template operator()<5>();
-      break;
-    case 6:
-      body.template operator()<6>();
-      break;
-    case 7:
-      body.template operator()<7>();
-      break;
-    default:
-      body.template operator()<8>();
-      break;
-  }
-}
-
-// Calls body(f0, width) for each block of padded filters.
-template <class Body>
-void for_each_filter_block(const Geometry& g, Body&& body) {
-  const int64_t fp = g.padded_filters();
-  for (int64_t f0 = 0; f0 < fp; f0 += kFilterBlock) body(f0, std::min(kFilterBlock, fp - f0));
-}
-
-// ---------------------------------------------------------------------------- forward
-
-// Output pixels [p_begin, p_end) x one filter block of NV vectors:
-//   y[p, f0 + f] = bias[f0 + f] + sum_{ky, j} padded[offset(p) + ky*row_stride + j] * W[ky*run + j,
-//   f]
-template <int L, int NV>
-void forward_block(const Geometry& g, const float* padded, const float* w, const float* bias,
-                   int64_t f0, float* y, int64_t p_begin, int64_t p_end) {
-  constexpr int R = tile_rows<L, NV>();
-  const int64_t run = g.run(), row_stride = g.row_stride();
-  const int64_t valid = std::min<int64_t>(NV * L, g.filters - f0);
-  Vec<L> b[NV];
-  for (int v = 0; v < NV; ++v) b[v] = bias ? load<L>(bias + v * L) : Vec<L>{};
-  for (int64_t p = p_begin; p < p_end; p += R) {
-    const int n = static_cast<int>(std::min<int64_t>(R, p_end - p));
-    int64_t offsets[R];
-    pixel_offsets(g, p, n, offsets);
-    const float* in[R];
-    for (int r = 0; r < R; ++r) in[r] = padded + offsets[std::min(r, n - 1)];
-    Vec<L> acc[R][NV];
-#pragma GCC unroll 12
-    for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) acc[r][v] = b[v];
-    const float* wk = w;
-    for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
-      const int64_t row = ky * row_stride;
-      for (int64_t j = 0; j < run; ++j, wk += NV * L) {
-        Vec<L> wv[NV];
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) wv[v] = load<L>(wk + v * L);
-#pragma GCC unroll 12
-        for (int r = 0; r < R; ++r) {
-          const float xv = in[r][row + j];
-#pragma GCC unroll 8
-          for (int v = 0; v < NV; ++v) acc[r][v] += xv * wv[v];
-        }
-      }
-    }
-    for (int r = 0; r < n; ++r) {
-      float* out = y + (p + r) * g.filters + f0;
-      if (valid == NV * L) {
-        for (int v = 0; v < NV; ++v) store<L>(out + v * L, acc[r][v]);
-      } else {
-        float tile[NV * L];
-        std::memcpy(tile, acc[r], sizeof tile);
-        std::copy(tile, tile + valid, out);
-      }
-    }
-  }
-}
-
-// ---------------------------------------------------------------------- kernel gradient
-
-// Pixels per block in the kernel gradient: their dy rows stay in L1 while every tap tile of
-// the thread's share passes over them.
-constexpr int64_t kGradientPixelBlock = 128;
-
-// One tap tile (taps j0..j0+R of kernel row ky) x one filter block, accumulated over the
-// pixels whose offsets are given:  G[ky*run + j0 + r, f] += sum_p padded[off_p + ky*rs + j0 + r] *
-// dy[p, f0 + f]
-template <int L, int NV, int R>
-void kernel_gradient_tile(const Geometry& g, const float* padded, const float* dy, int64_t ldy,
-                          int64_t f0, const int64_t* offsets, int64_t p0, int64_t count, int64_t ky,
-                          int64_t j0, float* grad_block) {
-  const int n = static_cast<int>(std::min<int64_t>(R, g.run() - j0));
-  float* g_rows = grad_block + (ky * g.run() + j0) * (NV * L);
-  Vec<L> acc[R][NV];
-  for (int r = 0; r < R; ++r)
-    for (int v = 0; v < NV; ++v) acc[r][v] = r < n ? load<L>(g_rows + (r * NV + v) * L) : Vec<L>{};
-  const int64_t tap = ky * g.row_stride() + j0;
-  for (int64_t i = 0; i < count; ++i) {
-    const float* d = dy + (p0 + i) * ldy + f0;
-    const float* x = padded + offsets[i] + tap;  // taps past the run read slack: discarded
-    Vec<L> dv[NV];
-#pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) dv[v] = load<L>(d + v * L);
-#pragma GCC unroll 12
-    for (int r = 0; r < R; ++r) {
-      const float xv = x[r];
-#pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) acc[r][v] += xv * dv[v];
-    }
-  }
-  for (int r = 0; r < n; ++r)
-    for (int v = 0; v < NV; ++v) store<L>(g_rows + (r * NV + v) * L, acc[r][v]);
-}
-
-// R taps per tile; a kernel row of fewer taps (3 for a 3x3 single-channel convolution) gets
-// tiles of just its taps rather than mostly idle accumulators.
-template <int L, int NV, int R>
-void kernel_gradient_rows(const Geometry& g, const float* padded, const float* dy, int64_t ldy,
-                          int64_t f0, int64_t total_pixels, float* grad_block) {
-  const int64_t tiles_per_row = (g.run() + R - 1) / R;
-  // Threads own disjoint tap tiles, so each gradient value is summed by one thread, over the
-  // pixels in a fixed order: the result does not depend on timing.
-  parallel_for(g.kernel_h * tiles_per_row, [&](int64_t t_begin, int64_t t_end) {
-    int64_t offsets[kGradientPixelBlock];
-    for (int64_t p0 = 0; p0 < total_pixels; p0 += kGradientPixelBlock) {
-      const int64_t count = std::min(kGradientPixelBlock, total_pixels - p0);
-      pixel_offsets(g, p0, count, offsets);
-      for (int64_t t = t_begin; t < t_end; ++t) {
-        kernel_gradient_tile<L, NV, R>(g, padded, dy, ldy, f0, offsets, p0, count,
-                                       t / tiles_per_row, (t % tiles_per_row) * R, grad_block);
-      }
-    }
-  });
-}
-
-template <int L, int NV>
-void kernel_gradient_block(const Geometry& g, const float* padded, const float* dy, int64_t ldy,
-                           int64_t f0, int64_t total_pixels, float* grad_block) {
-  constexpr int R = tile_rows<L, NV>();
-  if (g.run() >= std::min(R, 8)) {
-    kernel_gradient_rows<L, NV, R>(g, padded, dy, ldy, f0, total_pixels, grad_block);
-    return;
-  }
-  with_vector_count(g.run(), [&]<int Taps>() {
-    kernel_gradient_rows<L, NV, Taps>(g, padded, dy, ldy, f0, total_pixels, grad_block);
-  });
-}
-
-// ----------------------------------------------------------------------- input gradient
-
-// Pixels [p, p + n) of one image x tap vectors [jv0, jv0 + NT) of kernel row ky:
-//   padded_dx[off_p + ky*rs + jv*16 + l] += sum_f dy[p, f] * W[ky*run + jv*16 + l, f]
-// Taps past the run have zero weights, so they add zeros into the next pixels or the slack.
-template <int NT>
-void input_gradient_tile(const Geometry& g, const float* dy, const float* wt,
-                         const int64_t* offsets, int n, int64_t ky, int64_t jv0, float* padded_dx) {
-  constexpr int L = kTapLanes;
-  constexpr int R = tile_rows<L, NT>();
-  const int64_t nvec = tap_vectors(g), filters = g.filters;
-  Vec<L> acc[R][NT] = {};
-  const float* w = wt + (ky * nvec + jv0) * filters * L;  // [jv][f][16]
-  const float* d_rows[R];
-  for (int r = 0; r < R; ++r) d_rows[r] = dy + std::min(r, n - 1) * filters;
-    // Not unrolled: unrolling f ran GCC out of registers for this tile.
-#pragma GCC unroll 1
-  for (int64_t f = 0; f < filters; ++f) {
-    Vec<L> wv[NT];
-#pragma GCC unroll 8
-    for (int u = 0; u < NT; ++u) wv[u] = load<L>(w + (u * filters + f) * L);
-#pragma GCC unroll 12
-    for (int r = 0; r < R; ++r) {
-      const float d = d_rows[r][f];
-#pragma GCC unroll 8
-      for (int u = 0; u < NT; ++u) acc[r][u] += d * wv[u];
-    }
-  }
-  for (int r = 0; r < n; ++r) {
-    float* dst = padded_dx + offsets[r] + ky * g.row_stride() + jv0 * L;
-    for (int u = 0; u < NT; ++u) store<L>(dst + u * L, load<L>(dst + u * L) + acc[r][u]);
-  }
-}
-
-// All tap vectors of one pixel tile, in groups of NT.
-template <int NT>
-void input_gradient_pixels(const Geometry& g, const float* dy, const float* wt,
-                           const int64_t* offsets, int n, float* padded_dx) {
-  const int64_t nvec = tap_vectors(g);
-  for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
-    int64_t jv = 0;
-    for (; jv + NT <= nvec; jv += NT)
-      input_gradient_tile<NT>(g, dy, wt, offsets, n, ky, jv, padded_dx);
-    if (jv == nvec) continue;
-    with_vector_count(nvec - jv, [&]<int Rest>() {
-      if constexpr (Rest < NT) input_gradient_tile<Rest>(g, dy, wt, offsets, n, ky, jv, padded_dx);
-    });
-  }
+// The kernels for the instruction set the engine runs (chosen once, core/cpu_dispatch.h).
+const KernelTable& active() {
+  static const KernelTable& table = kernel_table(engine_isa());
+  return table;
 }
 
 }  // namespace
+
+const KernelTable& kernel_table(Isa isa) {
+  switch (isa) {
+    case Isa::avx512:
+      return avx512::kTable;
+    case Isa::avx2:
+      return avx2::kTable;
+    case Isa::baseline:
+      break;
+  }
+  return baseline::kTable;
+}
 
 int64_t Geometry::padded_filters() const {
   const int64_t lanes = filter_lanes(filters);
@@ -361,76 +95,17 @@ void pack_transposed_kernel(const Geometry& g, const float* kernel, float* packe
 
 void forward(const Geometry& g, const float* padded, int64_t batch, const float* packed_kernel,
              const float* bias, float* y) {
-  const int64_t total = batch * g.pixels();
-  const int lanes = filter_lanes(g.filters);
-  parallel_for(
-      total,
-      [&](int64_t p_begin, int64_t p_end) {
-        for_each_filter_block(g, [&](int64_t f0, int64_t width) {
-          const float* b = bias ? bias + f0 : nullptr;
-          const float* w = packed_kernel + g.patch() * f0;
-          with_vector_count(width / lanes, [&]<int NV>() {
-            if (lanes == 16) {
-              if constexpr (NV <= 4) forward_block<16, NV>(g, padded, w, b, f0, y, p_begin, p_end);
-            } else {
-              forward_block<8, NV>(g, padded, w, b, f0, y, p_begin, p_end);
-            }
-          });
-        });
-      },
-      64);
+  active().forward(g, padded, batch, packed_kernel, bias, y);
 }
 
 void kernel_gradient(const Geometry& g, const float* padded, const float* dy, int64_t batch,
                      float* dy_scratch, float* packed_grad) {
-  const int64_t total = batch * g.pixels();
-  const int lanes = filter_lanes(g.filters);
-  const int64_t fp = g.padded_filters();
-  int64_t ldy = g.filters;
-  if (fp != g.filters) {  // vectors read whole lanes: give dy zero columns up to fp
-    for (int64_t p = 0; p < total; ++p) {
-      std::copy(dy + p * g.filters, dy + (p + 1) * g.filters, dy_scratch + p * fp);
-      std::fill(dy_scratch + p * fp + g.filters, dy_scratch + (p + 1) * fp, 0.0f);
-    }
-    dy = dy_scratch;
-    ldy = fp;
-  }
-  std::fill(packed_grad, packed_grad + g.packed_kernel_size(), 0.0f);
-  for_each_filter_block(g, [&](int64_t f0, int64_t width) {
-    float* block = packed_grad + g.patch() * f0;
-    with_vector_count(width / lanes, [&]<int NV>() {
-      if (lanes == 16) {
-        if constexpr (NV <= 4) kernel_gradient_block<16, NV>(g, padded, dy, ldy, f0, total, block);
-      } else {
-        kernel_gradient_block<8, NV>(g, padded, dy, ldy, f0, total, block);
-      }
-    });
-  });
+  active().kernel_gradient(g, padded, dy, batch, dy_scratch, packed_grad);
 }
 
 void input_gradient(const Geometry& g, const float* dy, int64_t batch,
                     const float* packed_transposed, float* padded_dx, float* dx) {
-  constexpr int NT = 4;  // tap vectors per tile
-  constexpr int R = tile_rows<kTapLanes, NT>();
-  const int64_t per_image = g.pixels(), row = g.in_w * g.in_c;
-  // Receptive fields overlap within an image, never across: the threads split the batch.
-  parallel_for(batch, [&](int64_t first, int64_t last) {
-    int64_t offsets[R];
-    for (int64_t b = first; b < last; ++b) {
-      float* image = padded_dx + b * g.image_stride();
-      std::fill(image, image + g.image_stride(), 0.0f);
-      for (int64_t p = 0; p < per_image; p += R) {
-        const int n = static_cast<int>(std::min<int64_t>(R, per_image - p));
-        pixel_offsets(g, b * per_image + p, n, offsets);
-        input_gradient_pixels<NT>(g, dy + (b * per_image + p) * g.filters, packed_transposed,
-                                  offsets, n, padded_dx);
-      }
-      for (int64_t iy = 0; iy < g.in_h; ++iy) {
-        const float* src = image + ((iy + g.pad_top) * g.padded_w + g.pad_left) * g.in_c;
-        std::copy(src, src + row, dx + (b * g.in_h + iy) * row);
-      }
-    }
-  });
+  active().input_gradient(g, dy, batch, packed_transposed, padded_dx, dx);
 }
 
 }  // namespace mnistnet::conv_kernels
