@@ -5,6 +5,7 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <stdexcept>
 
 #include "core/errors.h"
@@ -59,6 +60,28 @@ std::string known_types(const onnx_export::ExportTable& table) {
   std::string names;
   for (const auto& [name, row] : table) names += (names.empty() ? "" : ", ") + name;
   return names;
+}
+
+// Layout changes are emitted when asked for, and a chain of Reshapes that comes back to where it
+// started reads the first tensor directly (tensor_layout.h): the Reshapes left unread go, and
+// the initializers only they read.
+void prune_unread(onnx::GraphProto& graph) {
+  for (bool removed = true; removed;) {
+    removed = false;
+    std::set<std::string> read;
+    for (const auto& n : graph.node()) read.insert(n.input().begin(), n.input().end());
+    for (const auto& o : graph.output()) read.insert(o.name());
+    auto* nodes = graph.mutable_node();
+    for (int i = nodes->size() - 1; i >= 0; --i) {
+      if (read.count(nodes->Get(i).output(0)) != 0) continue;
+      nodes->DeleteSubrange(i, 1);
+      removed = true;
+    }
+    if (removed) continue;
+    auto* inits = graph.mutable_initializer();
+    for (int i = inits->size() - 1; i >= 0; --i)
+      if (read.count(inits->Get(i).name()) == 0) inits->DeleteSubrange(i, 1);
+  }
 }
 
 void check(onnx::ModelProto& model) {
@@ -125,12 +148,14 @@ std::string export_onnx(LoadedModel& loaded, const std::string& source,
     v = onnx_export::export_activation(e, v, "softmax");
   }
   v = onnx_export::to_keras(g, v);
+  onnx::ValueInfoProto* out = graph.add_output();
+  out->set_name(v.name);
+  prune_unread(graph);
   // Rename the final tensor "probabilities" (the softmax is always the last node).
   onnx::NodeProto& last = *graph.mutable_node(graph.node_size() - 1);
   if (last.output(0) != v.name) throw std::logic_error("export: the softmax is not the last node");
   last.set_output(0, "probabilities");
   last.set_name("probabilities");
-  onnx::ValueInfoProto* out = graph.add_output();
   out->set_name("probabilities");
   set_dims(out, onnx_export::onnx_dims(v));
 
