@@ -122,7 +122,7 @@ TEST_CASE("conv_bn exports as NCHW convolutions with TF's same pads and no Dropo
   CHECK(config["model"]["layers"].size() == 16);
 }
 
-TEST_CASE("--layout nhwc keeps mnistnet's [N, H, W, C] input; class names and opset go through",
+TEST_CASE("Export with layout nhwc keeps the NHWC input and passes class names and the opset",
           "[onnx][export]") {
   TempDir dir;
   ModelMeta meta;

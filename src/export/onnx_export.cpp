@@ -56,6 +56,23 @@ std::map<std::string, ParamRef> layer_params(const std::vector<ParamRef>& all, s
   return out;
 }
 
+// The tensors a layer reads: those of the layers its "inputs" argument names (Keras's
+// functional API: a name or a list of names; "input" is the model's input), else the previous
+// layer's output, as in a sequential model.
+std::vector<Value> layer_inputs(const nlohmann::json& args,
+                                const std::map<std::string, Value>& by_name, const Value& previous,
+                                const std::string& where) {
+  if (!args.is_object() || !args.contains("inputs")) return {previous};
+  const nlohmann::json& names = args["inputs"];
+  std::vector<Value> out;
+  for (const auto& name : names.is_array() ? names : nlohmann::json::array({names})) {
+    auto it = name.is_string() ? by_name.find(name.get<std::string>()) : by_name.end();
+    if (it == by_name.end()) throw UserError(where + ": /inputs: no earlier layer " + name.dump());
+    out.push_back(it->second);
+  }
+  return out;
+}
+
 std::string known_types(const onnx_export::ExportTable& table) {
   std::string names;
   for (const auto& [name, row] : table) names += (names.empty() ? "" : ", ") + name;
@@ -121,6 +138,7 @@ std::string export_onnx(LoadedModel& loaded, const std::string& source,
   const std::vector<SummaryRow> rows = model.summary_rows();
   const ModelSpec& spec = model.spec();
   size_t next_param = 0;
+  std::map<std::string, Value> by_name{{"input", v}};
   for (size_t i = 0; i < rows.size(); ++i) {
     const LayerSpec& layer = spec.layers[i];
     const std::string where =
@@ -135,10 +153,11 @@ std::string export_onnx(LoadedModel& loaded, const std::string& source,
                                where,
                                rows[i].name,
                                args,
-                               {v},
+                               layer_inputs(layer.args, by_name, v, where),
                                rows[i].output,
                                layer_params(params, next_param, rows[i].name)};
     v = row->second(e);
+    by_name[rows[i].name] = v;
   }
   if (next_param != params.size())
     throw std::logic_error("export: parameters left over after the last layer");
