@@ -30,6 +30,29 @@ if ! command -v chromium >/dev/null 2>&1; then
     apt-get install -y -qq chromium >/dev/null; } || printf 'test: no chromium; browser test skipped\n' >&2
 fi
 
+# The ONNX export tests run the exported models in ONNX Runtime (npm onnxruntime-node, into
+# ~/.cache/mnistnet-ort, or $MNISTNET_ORT_DIR) and in
+# OpenCV's dnn (python3-opencv for /usr/bin/python3); each is skipped, saying why, without it.
+onnx_packages=()
+command -v node >/dev/null 2>&1 || onnx_packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || onnx_packages+=(npm)
+/usr/bin/python3 -c 'import cv2, numpy' >/dev/null 2>&1 || onnx_packages+=(python3-opencv python3-numpy)
+if ((${#onnx_packages[@]})); then
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  { "${sudo_cmd[@]}" apt-get update -qq && "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq "${onnx_packages[@]}" >/dev/null; } ||
+    printf 'test: could not install %s; those ONNX runtime tests are skipped\n' "${onnx_packages[*]}" >&2
+fi
+ort_dir=${MNISTNET_ORT_DIR:-$HOME/.cache/mnistnet-ort}
+if [[ ! -f $ort_dir/node_modules/onnxruntime-node/package.json ]] && command -v npm >/dev/null 2>&1; then
+  # --ignore-scripts: the install script fetches optional GPU parts from a host CI cannot reach;
+  # the CPU runtime ships inside the package.
+  { mkdir -p "$ort_dir" && (cd "$ort_dir" && { [[ -f package.json ]] || npm init -y >/dev/null; } &&
+    npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0 >/dev/null); } ||
+    printf 'test: could not install onnxruntime-node; the ONNX Runtime tests are skipped\n' >&2
+fi
+
 # The sweep's Slurm test starts a single-node Slurm (scripts/slurm_local.sh); skipped without it.
 bash "$root/scripts/slurm_local.sh" install || printf 'test: no slurm-wlm; the Slurm test is skipped\n' >&2
 

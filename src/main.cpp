@@ -139,6 +139,17 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingDirectory);
   sweep_cmd->add_flag("-q,--quiet", sweep.quiet, "No progress output or table");
 
+  mnistnet::ExportOptions export_options;
+  auto* export_cmd = app.add_subcommand("export", "Write a saved model as an ONNX file");
+  export_cmd->add_option("-m,--model", export_options.model,
+                         "Model file (.mnn; default: the latest run's)");
+  export_cmd->add_option("-o,--out", export_options.out,
+                         "ONNX file to write (default: the model file's path with .onnx)");
+  export_cmd->add_option("--layout", export_options.layout,
+                         "Input layout: nchw ([N, C, H, W], default) or nhwc ([N, H, W, C])");
+  export_cmd->add_option("--opset", export_options.opset, "ONNX opset, 13 to 17 (default: 17)");
+  export_cmd->add_flag("-q,--quiet", export_options.quiet, "Print nothing");
+
   try {
     app.parse(argc, argv);
     sweep.jobs_given = jobs_opt->count() > 0;
@@ -155,6 +166,7 @@ int main(int argc, char** argv) {
     if (*predict_cmd) return mnistnet::run_predict(predict);
     if (*report_cmd) return mnistnet::run_report(report);
     if (*sweep_cmd) return mnistnet::run_sweep(sweep);
+    if (*export_cmd) return mnistnet::run_export(export_options);
   } catch (const mnistnet::UserError& e) {
     return print_error("error: ", e.what(), 2);
   } catch (const mnistnet::DivergenceError& e) {

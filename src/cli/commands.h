@@ -62,6 +62,15 @@ struct ReportOptions {
 };
 int run_report(const ReportOptions& options);
 
+struct ExportOptions {
+  std::string model;            // empty: the model of the latest run (runs/latest)
+  std::string out;              // empty: the model file's path with .onnx
+  std::string layout = "nchw";  // the input: "nchw" ([N, C, H, W]) or "nhwc" (mnistnet's own)
+  int64_t opset = 17;
+  bool quiet = false;
+};
+int run_export(const ExportOptions& options);
+
 // mnistnet sweep: exit 0 when every trial finished (ok, or diverged), kSweepUnfinishedExit
 // when some failed or have not run (the leaderboard is written either way).
 inline constexpr int kSweepUnfinishedExit = 4;

@@ -1,0 +1,132 @@
+// The rows of layers that see images, exported channels-first (ONNX's Conv and pooling layout):
+// Conv2D, the poolings, BatchNormalization. TensorFlow's "same" padding becomes explicit pads,
+// the odd extra row and column at the end (bottom, right), as same_padding.h computes them.
+#include <cmath>
+
+#include "export/layer_export.h"
+#include "layers/same_padding.h"
+
+namespace mnistnet::onnx_export {
+namespace {
+
+Value image_input(LayerExport& e) {
+  const Value& x = e.inputs[0];
+  if (x.shape.size() != 3)
+    e.fail("expected an image input {H, W, C}, got " + shape_string(x.shape));
+  return to_channels_first(e.graph, x);
+}
+
+// ONNX's pads [top, left, bottom, right] for a window on an {H, W, C} image.
+std::vector<int64_t> pads(const Shape& image, const std::vector<int64_t>& window,
+                          const std::vector<int64_t>& strides, bool same) {
+  if (!same) return {0, 0, 0, 0};
+  const Padding1D h = same_padding(image[0], window[0], strides[0]);
+  const Padding1D w = same_padding(image[1], window[1], strides[1]);
+  return {h.before, w.before, h.after, w.after};
+}
+
+Value image_output(LayerExport& e, std::string name) {
+  Value y;
+  y.name = std::move(name);
+  y.shape = e.output_shape;
+  y.layout = Layout::channels_first;
+  return y;
+}
+
+Value pooling(LayerExport& e, const char* op) {
+  const Value x = image_input(e);
+  const std::vector<int64_t> pool = e.args.int_or_list("pool_size", 2, 2, 1);
+  const std::vector<int64_t> strides =
+      e.args.has("strides") ? e.args.int_or_list("strides", std::nullopt, 2, 1) : pool;
+  const bool same = e.args.choice("padding", "valid", {"valid", "same"}) == "same";
+  // AveragePool's count_include_pad=0 (the default) divides by the real elements, as TF does;
+  // MaxPool never picks a padded position.
+  return image_output(e, e.graph.node(op, {x.name}, e.name,
+                                      {{"kernel_shape", pool},
+                                       {"strides", strides},
+                                       {"pads", pads(x.shape, pool, strides, same)}}));
+}
+
+}  // namespace
+
+// Conv2D: Keras's kernel [kh, kw, Cin, Cout] becomes ONNX's [Cout, Cin, kh, kw].
+Value export_conv2d(LayerExport& e) {
+  const Value x = image_input(e);
+  const ParamRef* kernel = e.param("kernel");
+  if (kernel == nullptr || kernel->shape.size() != 4)
+    e.fail("expected a kernel [kh, kw, Cin, Cout]");
+  const int64_t kh = kernel->shape[0], kw = kernel->shape[1], cin = kernel->shape[2],
+                cout = kernel->shape[3];
+  std::vector<float> w(static_cast<size_t>(kh * kw * cin * cout));
+  for (int64_t i = 0; i < kh; ++i)
+    for (int64_t j = 0; j < kw; ++j)
+      for (int64_t c = 0; c < cin; ++c)
+        for (int64_t f = 0; f < cout; ++f)
+          w[static_cast<size_t>(((f * cin + c) * kh + i) * kw + j)] =
+              kernel->value[((i * kw + j) * cin + c) * cout + f];
+  const std::vector<int64_t> strides = e.args.int_or_list("strides", 1, 2, 1);
+  const bool same = e.args.choice("padding", "valid", {"valid", "same"}) == "same";
+  std::vector<std::string> inputs{x.name,
+                                  e.graph.floats(e.name + "_kernel", {cout, cin, kh, kw}, w)};
+  if (const ParamRef* bias = e.param("bias"))
+    inputs.push_back(e.graph.floats(e.name + "_bias", {cout}, bias->value));
+  const std::vector<int64_t> window{kh, kw};
+  const Value y = image_output(e, e.graph.node("Conv", inputs, e.name,
+                                               {{"kernel_shape", window},
+                                                {"strides", strides},
+                                                {"pads", pads(x.shape, window, strides, same)}}));
+  return export_activation(e, y, e.args.string("activation", "linear"));
+}
+
+Value export_max_pooling(LayerExport& e) { return pooling(e, "MaxPool"); }
+Value export_average_pooling(LayerExport& e) { return pooling(e, "AveragePool"); }
+
+Value export_global_average_pooling(LayerExport& e) {
+  const Value x = image_input(e);
+  Value y = image_output(e, e.graph.node("GlobalAveragePool", {x.name}, e.name));
+  y.shape = {1, 1, x.shape[2]};
+  if (e.args.boolean("keepdims", false)) return y;
+  return flatten(e.graph, y);
+}
+
+// BatchNormalization in inference form, y = gamma (x - moving_mean) / sqrt(moving_variance +
+// epsilon) + beta over the last Keras axis: ONNX's BatchNormalization on images and vectors
+// (channels on axis 1), a Mul and an Add of the folded scale and shift on other shapes.
+Value export_batch_norm(LayerExport& e) {
+  Value x = e.inputs[0];
+  const int64_t channels = x.shape.back();
+  const double epsilon = e.args.number("epsilon", 1e-3);
+  const ParamRef* mean = e.param("moving_mean");
+  const ParamRef* var = e.param("moving_variance");
+  if (mean == nullptr || var == nullptr) e.fail("expected moving_mean and moving_variance");
+  std::vector<float> gamma(static_cast<size_t>(channels), 1.0f), beta(gamma.size(), 0.0f);
+  if (const ParamRef* p = e.param("gamma")) gamma.assign(p->value, p->value + channels);
+  if (const ParamRef* p = e.param("beta")) beta.assign(p->value, p->value + channels);
+  const std::string base = e.name;
+  if (x.shape.size() == 3 || x.shape.size() == 1) {
+    x = x.shape.size() == 3 ? to_channels_first(e.graph, x) : to_keras(e.graph, x);
+    Value y = x;
+    y.reshaped_from.clear();
+    y.name = e.graph.node("BatchNormalization",
+                          {x.name, e.graph.floats(base + "_gamma", {channels}, gamma),
+                           e.graph.floats(base + "_beta", {channels}, beta),
+                           e.graph.floats(base + "_moving_mean", {channels}, mean->value),
+                           e.graph.floats(base + "_moving_variance", {channels}, var->value)},
+                          base, {{"epsilon", static_cast<float>(epsilon)}});
+    return y;
+  }
+  x = to_keras(e.graph, x);
+  std::vector<float> scale(gamma.size()), shift(gamma.size());
+  for (size_t c = 0; c < gamma.size(); ++c) {
+    scale[c] = gamma[c] / std::sqrt(var->value[c] + static_cast<float>(epsilon));
+    shift[c] = beta[c] - mean->value[c] * scale[c];
+  }
+  Value y = x;
+  y.reshaped_from.clear();
+  const std::string scaled = e.graph.node(
+      "Mul", {x.name, e.graph.floats(base + "_scale", {channels}, scale)}, base + "_scaled");
+  y.name = e.graph.node("Add", {scaled, e.graph.floats(base + "_shift", {channels}, shift)}, base);
+  return y;
+}
+
+}  // namespace mnistnet::onnx_export
