@@ -21,8 +21,11 @@ namespace mnistnet::testing {
 inline std::string csv_text(const Dataset& d, bool labels = true) {
   std::string out = labels ? "label" : "";
   const int64_t size = d.image_size();
-  for (int64_t j = 0; j < size; ++j)
-    out += (j == 0 && !labels ? "" : ",") + ("pixel" + std::to_string(j));
+  for (int64_t j = 0; j < size; ++j) {
+    if (j > 0 || labels) out += ',';
+    out += "pixel";
+    out += std::to_string(j);
+  }
   out += "\n";
   for (int64_t i = 0; i < d.count; ++i) {
     if (labels) out += std::to_string(d.labels[static_cast<size_t>(i)]);

@@ -1,6 +1,9 @@
 // The data-source readers on small files written here: IDX with EMNIST's and QMNIST's
 // conventions, Kaggle CSV, Keras NPZ, image folders; and one line naming the file and the row and
 // column, byte offset or member for every kind of bad file.
+// GCC 12 reports string concatenations of these tests as -Wrestrict overlaps after inlining
+// (its bug 105651, a false positive); the library's build keeps the warning.
+#pragma GCC diagnostic ignored "-Wrestrict"
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -90,7 +93,7 @@ TEST_CASE("data source: IDX with any size and classes, prefixes, transpose, labe
   CHECK_THAT(
       data_error([&] { load_data(spec); }),
       StartsWith((dir.path / "emnist-letters-train-labels-idx1-ubyte.gz").string() + ": byte ") &&
-          Contains("label 11 out of range 0..9"));
+          Contains("label 10 out of range 0..9"));
   // No names at all: the classes are 0..max label.
   spec.class_names.clear();
   spec.label_offset = 1;
@@ -130,7 +133,10 @@ TEST_CASE("data source: Kaggle CSV, by format or by what the path holds", "[data
   CHECK_FALSE(loaded.test);  // a prediction input, not a test set
   // The CSV file itself; a labelled test file named by data.test; CRLF line ends.
   std::string crlf;
-  for (char c : csv_text(test)) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  for (char c : csv_text(test)) {
+    if (c == '\n') crlf.push_back('\r');
+    crlf.push_back(c);
+  }
   write_text(dir.path / "labelled.csv", crlf);
   DataSpec spec = spec_at(dir.path / "train.csv");
   spec.test = "labelled.csv";
@@ -172,7 +178,7 @@ TEST_CASE("data source: bad CSV files name the file, row and column", "[data_sou
   CHECK(error_of("label,p0,p1,p2\n1,2,3,4\n") ==
         at + "row 0: 3 pixel columns are not a square image; set data.image_shape");
   CHECK(error_of("label,p0,p1,p2,p3\n1,2,3,4,5\n1,2,3\n") ==
-        at + "row 2, column 4: the row has 3 fields, the header 5");
+        at + "row 2, column 4 (p2): the row has 3 fields, the header 5");
   CHECK(error_of("label,p0,p1,p2,p3\n1,2,3,4,5,6\n") ==
         at + "row 1, column 6: more fields than the header's 5");
   CHECK(error_of("label,p0,p1,p2,p3\n1,2,x3,4,5\n") ==
@@ -182,7 +188,7 @@ TEST_CASE("data source: bad CSV files name the file, row and column", "[data_sou
   CHECK(error_of("label,p0,p1,p2,p3\n12,2,3,4,5\n") ==
         at + "row 1, column 1 (label): label 12 out of range 0..9");
   CHECK(error_of("label,p0,p1,p2,p3\n1,\"2,3,4,5\n") ==
-        at + "row 1, column 2: error parsing data while strict checking enabled");
+        at + "row 1, column 2 (p0): error parsing data while strict checking enabled");
   CHECK(error_of("label,p0,p1,p2,p3\n") == at + "row 1: no data rows after the header");
   CHECK(error_of("") == at + "row 0: empty file, expected a header row (label,pixel0,pixel1,...)");
 }
@@ -199,10 +205,10 @@ TEST_CASE("data source: CSV split over both cores gives the rows in order", "[da
     for (int n = 0; n < 2500; ++n) at = text.find('\n', at) + 1;
     return at;
   }();
-  text.insert(text.find(',', row_2500) + 1, "x");
+  text.insert(text.find(',', row_2500) + 1, 1, 'x');
   write_text(dir.path / "train.csv", text);
   CHECK_THAT(data_error([&] { load_data(spec_at(dir.path)); }),
-             Contains("train.csv: row 2499, column 2 (pixel0): expected a pixel value"));
+             Contains("train.csv: row 2500, column 2 (pixel0): expected a pixel value"));
 }
 
 TEST_CASE("data source: Keras NPZ, stored or deflated", "[data_source]") {
@@ -236,7 +242,9 @@ TEST_CASE("data source: bad NPZ files name the file and the member", "[data_sour
   const std::string at = f.string() + ": ";
   auto error_of = [&](const std::vector<std::pair<std::string, std::string>>& members) {
     write_zip(f, members, true);
-    return data_error([&] { load_data(spec_at(f)); });
+    DataSpec spec = spec_at(f);
+    spec.dataset = "mnist";  // ten classes
+    return data_error([&] { load_data(spec); });
   };
   CHECK(error_of({{"x_train.npy", npy_images(train)}}) ==
         at + "no member y_train.npy (data.y_train); the archive holds x_train.npy");

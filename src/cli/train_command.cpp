@@ -259,6 +259,12 @@ int run_train(const TrainOptions& options) {
                   static_cast<long long>(t.count), t.loss, t.accuracy);
   }
   write_file_atomically(run_dir / "summary.json", summary.dump(2) + "\n");
+  if (loaded.test) {  // the report's headline gets the test figures
+    std::vector<int32_t> predicted;
+    evaluate(model, validation, config.data.validation_batch_size,
+             static_cast<float>(1.0 / config.data.pixel_divisor), &predicted);
+    write_run_report(run_dir, model, config.name, validation, predicted);
+  }
   mark_latest_run(run_dir);
   if (show) std::printf("Saved %s\n", model_path.string().c_str());
   return 0;
