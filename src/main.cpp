@@ -92,7 +92,9 @@ int main(int argc, char** argv) {
   mnistnet::PredictOptions predict;
   auto* predict_cmd =
       app.add_subcommand("predict", "Recognise the digits in image files (PNG, JPEG, BMP, PGM)");
-  predict_cmd->add_option("images", predict.images, "Image files")->required();
+  predict_cmd->add_option("images", predict.images, "Image files");
+  predict_cmd->add_option("--csv", predict.csv, "Classify the rows of a CSV (Kaggle's test.csv)");
+  predict_cmd->add_option("--out", predict.out, "With --csv: write ImageId,Label here");
   predict_cmd->add_option("-m,--model", predict.model,
                           "Model file (.mnn; default: the latest run's)");
   predict_cmd->add_option("--dump-preprocessed", predict.dump_dir,

@@ -24,12 +24,14 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// 60,000 random images shaped like the model's input (28x28 when it takes 784 values).
+// 60,000 random images shaped like the model's input.
 Dataset random_dataset(const Model& model, uint64_t seed) {
   Dataset d;
   d.count = 60000;
-  d.rows = model.input_size() == 784 ? 28 : 1;
-  d.cols = static_cast<int>(model.input_size() / d.rows);
+  const Shape& in = model.input_shape();  // an image shape, or flat (28x28 when 784 values)
+  d.rows = in.size() == 3 ? static_cast<int>(in[0]) : model.input_size() == 784 ? 28 : 1;
+  d.channels = in.size() == 3 ? static_cast<int>(in[2]) : 1;
+  d.cols = static_cast<int>(model.input_size() / d.rows / d.channels);
   d.pixels.resize(static_cast<size_t>(d.count * d.image_size()));
   d.labels.resize(static_cast<size_t>(d.count));
   Rng rng(seed);

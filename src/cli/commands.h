@@ -51,6 +51,8 @@ struct PredictOptions {
   std::vector<std::string> images;  // PNG, JPEG, BMP or PGM files
   std::string model;                // empty: the model of the latest run (runs/latest)
   std::string dump_dir;             // write the 28x28 each image became here
+  std::string csv;                  // classify this CSV's rows instead (Kaggle's test.csv)
+  std::string out;                  // ... and write the submission (ImageId,Label) here
   bool json = false;
 };
 int run_predict(const PredictOptions& options);

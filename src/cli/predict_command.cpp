@@ -1,8 +1,10 @@
-// mnistnet predict: the digit in each image file, by a saved 28x28 model.
+// mnistnet predict: the class of each image file (or of each row of a CSV file) by a saved model.
 //
-// Every image is decoded and normalised first (src/image: MNIST's own preprocessing), then the
-// model sees them in batches of up to kBatch. A bad image is one error line on stderr and does
-// not stop the others; the exit code is then 2.
+// Every image is decoded and prepared first: a digit model's the way MNIST's digits were made
+// (src/image/digit_preprocess.h), any other model's by a plain resize to its image shape, grey
+// or RGB. The model sees them in batches of up to kBatch. A bad image is one error line on
+// stderr and does not stop the others; the exit code is then 2. With --csv, the rows of a
+// Kaggle-layout CSV are classified and --out gets Kaggle's submission, ImageId,Label.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -16,12 +18,15 @@
 
 #include "cli/commands.h"
 #include "cli/latest_run.h"
+#include "core/atomic_file.h"
 #include "core/denormals.h"
 #include "core/errors.h"
 #include "core/shape.h"
+#include "data/csv_source.h"
 #include "image/digit_preprocess.h"
 #include "image/image_decoder.h"
 #include "image/png_writer.h"
+#include "image/resize.h"
 #include "model/model_file.h"
 
 namespace mnistnet {
@@ -38,10 +43,10 @@ struct Guess {
 };
 
 struct ImageResult {
-  std::string file;        // as given on the command line
-  std::string error;       // empty when the image was predicted
-  DigitImage input;        // what the model sees
-  std::vector<Guess> top;  // best first
+  std::string file;            // as given on the command line
+  std::string error;           // empty when the image was predicted
+  std::vector<uint8_t> input;  // what the model sees: [rows, cols, channels] of its images
+  std::vector<Guess> top;      // best first
 };
 
 void print_error(const std::string& message) {
@@ -49,12 +54,31 @@ void print_error(const std::string& message) {
   std::fprintf(stderr, "mnistnet: error: %s\n", message.c_str());
 }
 
-void check_model_takes_digits(const Model& model, const fs::path& path) {
-  if (model.input_size() != kDigitPixels) {
-    throw UserError(path.string() + ": predict needs a model of 28x28 images (" +
-                    std::to_string(kDigitPixels) + " inputs); this one takes " +
-                    shape_string(model.input_shape()));
+// The model's image shape must be what its input takes (a model file of another tool's making
+// may say otherwise).
+void check_model_input(const LoadedModel& loaded, const fs::path& path) {
+  const Shape& s = loaded.meta.image_shape;
+  if (s[0] * s[1] * s[2] != loaded.model.input_size()) {
+    throw UserError(path.string() + ": the model's images are " + shape_string(s) +
+                    " but its input_shape " + shape_string(loaded.model.input_shape()) + " takes " +
+                    std::to_string(loaded.model.input_size()) + " values");
   }
+  if (loaded.meta.preprocessing == "digits" && loaded.model.input_size() != kDigitPixels)
+    throw UserError(path.string() + ": a digit model must take 28x28 images (" +
+                    std::to_string(kDigitPixels) + " inputs); this one takes " +
+                    shape_string(loaded.model.input_shape()));
+}
+
+// An image file -> the model's input bytes: MNIST's digit preparation, or a plain resize.
+std::vector<uint8_t> prepare(const ModelMeta& meta, const std::string& file) {
+  if (meta.preprocessing == "digits") {
+    const DigitImage digit = preprocess_digit(read_grey_image(file), file);
+    return {digit.pixels.begin(), digit.pixels.end()};
+  }
+  const Shape& s = meta.image_shape;
+  const PixelImage image = decode_image(read_image_file(file), file, static_cast<int>(s[2]));
+  return resize_image(image.pixels.data(), image.width, image.height, image.channels,
+                      static_cast<int>(s[1]), static_cast<int>(s[0]));
 }
 
 // The model's outputs for one example -> probabilities. A model without a final softmax
@@ -87,10 +111,11 @@ void predict_all(Model& model, double pixel_divisor, std::vector<ImageResult*>& 
   std::vector<float> x;
   for (size_t start = 0; start < images.size(); start += static_cast<size_t>(kBatch)) {
     const size_t count = std::min(images.size() - start, static_cast<size_t>(kBatch));
-    x.resize(count * kDigitPixels);  // [count, 784]
+    const auto size = static_cast<size_t>(model.input_size());
+    x.resize(count * size);  // [count, input size]
     for (size_t i = 0; i < count; ++i) {
-      const auto& pixels = images[start + i]->input.pixels;
-      for (size_t j = 0; j < pixels.size(); ++j) x[i * kDigitPixels + j] = pixels[j] * scale;
+      const auto& pixels = images[start + i]->input;
+      for (size_t j = 0; j < pixels.size(); ++j) x[i * size + j] = pixels[j] * scale;
     }
     const float* y = model.predict(x.data(), static_cast<int64_t>(count));  // [count, outputs]
     for (size_t i = 0; i < count; ++i) {
@@ -111,20 +136,20 @@ fs::path dump_path(const fs::path& dir, const std::string& file, std::set<std::s
 
 double rounded(float p) { return std::round(static_cast<double>(p) * 1e6) / 1e6; }
 
-void print_text(const std::vector<ImageResult>& results) {
+void print_text(const std::vector<ImageResult>& results, const ModelMeta& meta) {
   for (const ImageResult& r : results) {
     if (!r.error.empty()) continue;  // already on stderr
-    std::printf("%s: %lld (%.3f)  top %zu:", r.file.c_str(), static_cast<long long>(r.top[0].digit),
+    std::printf("%s: %s (%.3f)  top %zu:", r.file.c_str(), class_name(meta, r.top[0].digit).c_str(),
                 static_cast<double>(r.top[0].probability), r.top.size());
     for (size_t i = 0; i < r.top.size(); ++i) {
-      std::printf("%s %lld %.3f", i == 0 ? "" : ",", static_cast<long long>(r.top[i].digit),
+      std::printf("%s %s %.3f", i == 0 ? "" : ",", class_name(meta, r.top[i].digit).c_str(),
                   static_cast<double>(r.top[i].probability));
     }
     std::printf("\n");
   }
 }
 
-void print_json(const std::vector<ImageResult>& results) {
+void print_json(const std::vector<ImageResult>& results, const ModelMeta& meta) {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const ImageResult& r : results) {
     if (!r.error.empty()) {
@@ -133,9 +158,12 @@ void print_json(const std::vector<ImageResult>& results) {
     }
     nlohmann::ordered_json top = nlohmann::ordered_json::array();
     for (const Guess& g : r.top)
-      top.push_back({{"digit", g.digit}, {"probability", rounded(g.probability)}});
+      top.push_back({{"digit", g.digit},
+                     {"class", class_name(meta, g.digit)},
+                     {"probability", rounded(g.probability)}});
     out.push_back({{"file", r.file},
                    {"digit", r.top[0].digit},
+                   {"class", class_name(meta, r.top[0].digit)},
                    {"probability", rounded(r.top[0].probability)},
                    {"top", top}});
   }
@@ -144,13 +172,52 @@ void print_json(const std::vector<ImageResult>& results) {
               out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
 }
 
+// Kaggle's submission for the rows of a CSV file (a label column, if any, is ignored):
+// "ImageId,Label", ImageId counting from 1, Label the class name. Written atomically.
+int predict_csv(LoadedModel& loaded, const PredictOptions& options) {
+  if (options.out.empty()) throw UserError("predict: --csv needs --out FILE for the submission");
+  if (!options.images.empty()) throw UserError("predict: give image files or --csv, not both");
+  DataSpec spec = data_spec_of(loaded.meta, options.model);
+  const Shape& s = loaded.meta.image_shape;
+  spec.image_shape = s;
+  const Dataset rows = read_csv_dataset(options.csv, spec, ReadOptions{}, false);
+  const int64_t outputs = loaded.model.num_outputs();
+  const auto size = static_cast<size_t>(rows.image_size());
+  const auto scale = static_cast<float>(1.0 / loaded.meta.pixel_divisor);
+  std::string out = "ImageId,Label\n";
+  std::vector<float> x;
+  for (int64_t start = 0; start < rows.count; start += kBatch) {
+    const int64_t count = std::min(kBatch, rows.count - start);
+    x.resize(static_cast<size_t>(count) * size);
+    const uint8_t* src = rows.pixels.data() + static_cast<size_t>(start) * size;
+    for (size_t j = 0; j < x.size(); ++j) x[j] = src[j] * scale;
+    const float* y = loaded.model.predict(x.data(), count);
+    for (int64_t i = 0; i < count; ++i) {
+      const float* row = y + i * outputs;
+      const int64_t best = std::max_element(row, row + outputs) - row;
+      out += std::to_string(start + i + 1) + "," + class_name(loaded.meta, best) + "\n";
+    }
+  }
+  write_file_atomically(options.out, out);
+  if (!options.json)
+    std::printf("Wrote %s: %lld predictions\n", options.out.c_str(),
+                static_cast<long long>(rows.count));
+  else
+    std::printf("{\"out\": %s, \"count\": %lld}\n", nlohmann::json(options.out).dump().c_str(),
+                static_cast<long long>(rows.count));
+  return 0;
+}
+
 }  // namespace
 
 int run_predict(const PredictOptions& options) {
   flush_denormals_to_zero();
   const fs::path model_path = resolve_model_path(options.model);
   LoadedModel loaded = load_model(model_path);
-  check_model_takes_digits(loaded.model, model_path);
+  check_model_input(loaded, model_path);
+  if (!options.csv.empty()) return predict_csv(loaded, options);
+  if (options.images.empty())
+    throw UserError("predict: give image files, or --csv FILE --out FILE");
   if (!options.dump_dir.empty()) {
     std::error_code ec;
     fs::create_directories(options.dump_dir, ec);
@@ -165,7 +232,7 @@ int run_predict(const PredictOptions& options) {
     ImageResult& r = results[i];
     r.file = options.images[i];
     try {
-      r.input = preprocess_digit(read_grey_image(r.file), r.file);
+      r.input = prepare(loaded.meta, r.file);
       readable.push_back(&r);
     } catch (const ImageError& e) {
       r.error = e.what();
@@ -178,8 +245,9 @@ int run_predict(const PredictOptions& options) {
     }
     if (options.dump_dir.empty()) continue;
     try {  // a dump that cannot be written fails the run, not the prediction
-      write_grey_png(dump_path(options.dump_dir, r.file, dump_names), r.input.pixels.data(),
-                     kDigitSide, kDigitSide);
+      const Shape& s = loaded.meta.image_shape;
+      write_png(dump_path(options.dump_dir, r.file, dump_names), r.input.data(),
+                static_cast<int>(s[1]), static_cast<int>(s[0]), static_cast<int>(s[2]));
     } catch (const UserError& e) {
       print_error(e.what());
       dump_failed = true;
@@ -188,9 +256,9 @@ int run_predict(const PredictOptions& options) {
   predict_all(loaded.model, loaded.meta.pixel_divisor, readable);
 
   if (options.json) {
-    print_json(results);
+    print_json(results, loaded.meta);
   } else {
-    print_text(results);
+    print_text(results, loaded.meta);
   }
   const bool all_read = readable.size() == results.size();
   return all_read && !dump_failed ? 0 : 2;

@@ -11,7 +11,7 @@
 #include "core/atomic_file.h"
 #include "core/denormals.h"
 #include "core/errors.h"
-#include "data/data_locator.h"
+#include "data/model_data.h"
 #include "model/model_file.h"
 #include "report/report_html.h"
 #include "report/report_writer.h"
@@ -36,9 +36,9 @@ void report_one_run(const fs::path& run_dir, const ReportOptions& options) {
   // Read the logs first: a directory that is not a run fails fast, before the model and data load.
   (void)read_run_history(run_dir);
   LoadedModel loaded = load_model(run_model_path(run_dir));
-  const fs::path data_dir = find_dataset_dir(loaded.meta.dataset, options.data_dir);
-  const Dataset validation = load_split(data_dir, "t10k");
-  check_data_fits_model(loaded.model, validation, (data_dir / "t10k").string());
+  const Dataset validation =
+      load_evaluation_data(loaded.meta, options.data_dir, run_model_path(run_dir).string());
+  check_data_fits_model(loaded.model, validation, validation.source);
   std::vector<int32_t> predicted;
   evaluate(loaded.model, validation, loaded.meta.validation_batch_size,
            static_cast<float>(1.0 / loaded.meta.pixel_divisor), &predicted);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <tuple>
 
 #include "cli/commands.h"
 #include "cli/latest_run.h"
@@ -14,7 +15,7 @@
 #include "core/errors.h"
 #include "core/parallel_for.h"
 #include "core/rng.h"
-#include "data/data_locator.h"
+#include "data/data_source.h"
 #include "model/model_file.h"
 #include "report/report_writer.h"
 #include "train/batch_logger.h"
@@ -152,20 +153,37 @@ int run_train(const TrainOptions& options) {
     }
   }
 
-  const fs::path data_dir = find_dataset_dir(config.data.dataset, config.data.path);
-  const Dataset train = load_split(data_dir, "train");
-  const Dataset validation = load_split(data_dir, "t10k");
-  check_data_fits_model(model, train, (data_dir / "train").string());
-  check_data_fits_model(model, validation, (data_dir / "t10k").string());
+  LoadedData loaded = load_data(config.data);
+  check_data_fits_model(model, loaded.train, loaded.train.source);
+  // With data.validation_split a seeded part of the training set validates and the test set
+  // is evaluated once at the end (Keras's fit(validation_split) then evaluate); without it the
+  // test set validates, as the codelab does.
+  Dataset train, validation;
+  if (config.data.validation_split > 0.0) {
+    std::tie(train, validation) = split_validation(loaded.train, config.data.validation_split,
+                                                   Rng::derive(config.seed, 0x5a117));
+    if (validation.count == 0 || train.count == 0)
+      throw ConfigError(config.source + ": /data/validation_split: " +
+                        std::to_string(config.data.validation_split) + " of " +
+                        std::to_string(loaded.train.count) +
+                        " examples leaves an empty training or validation set");
+  } else {
+    if (!loaded.test)
+      throw ConfigError(config.source + ": /data: " + loaded.location.path.string() +
+                        " has no test split to validate on; set data.validation_split (or "
+                        "data.test)");
+    train = std::move(loaded.train);
+    validation = std::move(*loaded.test);
+    loaded.test.reset();
+  }
+  if (loaded.test) check_data_fits_model(model, *loaded.test, loaded.test->source);
+  check_data_fits_model(model, validation, validation.source);
+  const fs::path data_dir = loaded.location.path;
 
   prepare_run_dir(run_dir);
   write_file_atomically(run_dir / "config.json", config.resolved.dump(2) + "\n");
 
-  const ModelMeta meta{config.name,
-                       config.data.dataset,
-                       config.data.pixel_divisor,
-                       config.data.validation_batch_size,
-                       {}};
+  const ModelMeta meta = model_meta_for(config.name, config.data, train);
   std::vector<TrainingObserver*> observers;
   const std::string& progress = config.output.progress;
   const bool show = !options.quiet && progress != "none";
@@ -221,8 +239,23 @@ int run_train(const TrainOptions& options) {
 
   const fs::path model_path = run_dir / config.output.model_file;
   save_model(model_path, model, meta);
-  write_file_atomically(run_dir / "summary.json",
-                        run_summary_json(result.history, model_path, config).dump(2) + "\n");
+  nlohmann::json summary = run_summary_json(result.history, model_path, config);
+  if (loaded.test) {  // Keras's evaluate on the test set, once, with the final weights
+    const Evaluation t = evaluate(model, *loaded.test, config.data.validation_batch_size,
+                                  static_cast<float>(1.0 / config.data.pixel_divisor));
+    summary["test_accuracy"] = t.accuracy;
+    summary["test_loss"] = t.loss;
+    if (show)
+      std::printf("Test: %lld examples - test_loss: %.4f - test_accuracy: %.4f\n",
+                  static_cast<long long>(t.count), t.loss, t.accuracy);
+  }
+  write_file_atomically(run_dir / "summary.json", summary.dump(2) + "\n");
+  if (loaded.test) {  // the report's headline gets the test figures
+    std::vector<int32_t> predicted;
+    evaluate(model, validation, config.data.validation_batch_size,
+             static_cast<float>(1.0 / config.data.pixel_divisor), &predicted);
+    write_run_report(run_dir, model, config.name, validation, predicted);
+  }
   mark_latest_run(run_dir);
   if (show) std::printf("Saved %s\n", model_path.string().c_str());
   return 0;

@@ -24,10 +24,51 @@ std::string line_and_column(const std::string& text, size_t byte) {
   return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
+std::vector<std::string> string_list(JsonFields& f, const std::string& key) {
+  std::vector<std::string> out;
+  const nlohmann::json& list = f.array(key);
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_string() || list[i].get<std::string>().empty())
+      f.fail(key + "/" + std::to_string(i),
+             "expected a non-empty string, got " + describe_json(list[i]));
+    out.push_back(list[i].get<std::string>());
+  }
+  return out;
+}
+
 DataSpec parse_data(JsonFields f) {
   DataSpec d;
-  d.dataset = f.choice("dataset", d.dataset, {"mnist", "fashion-mnist"});
+  d.dataset = f.string("dataset", d.dataset);
+  if (d.dataset.empty() || d.dataset.find('/') != std::string::npos || d.dataset[0] == '.')
+    f.fail("dataset",
+           "expected a data set name (a folder name under data/), got \"" + d.dataset + "\"");
+  d.format = f.has("format")
+                 ? f.choice("format", std::nullopt, {"idx", "csv", "npz", "image_folder"})
+                 : "";
   d.path = f.string("path", "");
+  d.train = f.string("train", "");
+  d.test = f.string("test", "");
+  d.transpose = f.boolean("transpose", d.transpose);
+  d.label_offset = static_cast<int>(f.integer("label_offset", d.label_offset, -255, 255));
+  d.classes_file = f.string("classes_file", "");
+  d.label_column = f.string("label_column", d.label_column);
+  if (f.has("image_shape")) {
+    d.image_shape = f.positive_int_list("image_shape");
+    if (d.image_shape.size() != 3 || (d.image_shape[2] != 1 && d.image_shape[2] != 3))
+      f.fail("image_shape", "expected [rows, cols, channels] with 1 or 3 channels");
+  }
+  d.x_train = f.string("x_train", d.x_train);
+  d.y_train = f.string("y_train", d.y_train);
+  d.x_test = f.string("x_test", d.x_test);
+  d.y_test = f.string("y_test", d.y_test);
+  if (f.has("image_size")) {
+    d.image_size = f.int_or_list("image_size", std::nullopt, 2, 1);
+    if (d.image_size[0] > 4096 || d.image_size[1] > 4096)
+      f.fail("image_size", "expected [height, width] of at most 4096 each");
+  }
+  d.color_mode = f.choice("color_mode", d.color_mode, {"grayscale", "rgb"});
+  if (f.has("class_names")) d.class_names = string_list(f, "class_names");
+  d.validation_split = f.number("validation_split", d.validation_split, 0.0, 0.99);
   d.pixel_divisor = f.number("pixel_divisor", d.pixel_divisor, 1e-6);
   d.cache = f.boolean("cache", d.cache);
   d.shuffle_buffer = f.integer("shuffle_buffer", d.shuffle_buffer, 0);
@@ -140,6 +181,11 @@ OutputSpec parse_output(JsonFields f) {
 }
 
 }  // namespace
+
+DataSpec parse_data_spec(const nlohmann::json& data, const std::string& source,
+                         const std::string& pointer) {
+  return parse_data(JsonFields(data, source, pointer));
+}
 
 ModelSpec parse_model_spec(const nlohmann::json& model, const std::string& source,
                            const std::string& pointer) {

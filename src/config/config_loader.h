@@ -27,4 +27,8 @@ void apply_override(nlohmann::json& document, const std::string& assignment,
 ModelSpec parse_model_spec(const nlohmann::json& model, const std::string& source,
                            const std::string& pointer);
 
+// Reads the /data section alone (also used for the reader settings stored in model files).
+DataSpec parse_data_spec(const nlohmann::json& data, const std::string& source,
+                         const std::string& pointer);
+
 }  // namespace mnistnet

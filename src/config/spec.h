@@ -23,10 +23,32 @@ struct ModelSpec {
   std::vector<LayerSpec> layers;
 };
 
+// /data: where the examples come from (a reader chosen by `format`, src/data/data_source.h)
+// and how they are streamed.
 struct DataSpec {
-  std::string dataset = "mnist";  // "mnist" or "fashion-mnist"
-  std::string path;               // explicit directory; empty = search
-  double pixel_divisor = 256.0;   // the codelab divides bytes by 256
+  std::string dataset = "mnist";  // the name of its folder under data/ ("mnist", "kmnist" ...)
+  std::string format;             // "idx", "csv", "npz", "image_folder"; empty: what path holds
+  std::string path;               // a directory (a file for NPZ); empty = find data/<dataset>/
+  // The two splits inside `path`; empty = the format's default. IDX: the prefixes before
+  // -images-idx3-ubyte[.gz] ("train", "t10k"); CSV: files ("train.csv", "test.csv");
+  // image_folder: directories ("train", "test"). NPZ: unused (see the keys below).
+  std::string train, test;
+  // IDX: EMNIST's conventions.
+  bool transpose = false;    // images are stored column-major (EMNIST): transpose each
+  int label_offset = 0;      // subtracted from every label (EMNIST letters: 1)
+  std::string classes_file;  // a "<label> <code point>" file (EMNIST's *-mapping.txt)
+  // CSV (Kaggle's layout).
+  std::string label_column = "label";
+  Shape image_shape;  // [rows, cols, channels]; empty: a square of one channel
+  // NPZ (Keras's mnist.npz).
+  std::string x_train = "x_train", y_train = "y_train", x_test = "x_test", y_test = "y_test";
+  // image_folder (Keras's image_dataset_from_directory).
+  std::vector<int64_t> image_size;       // [height, width]; empty: the images' own size
+  std::string color_mode = "grayscale";  // "grayscale" or "rgb"
+  std::vector<std::string> class_names;  // names in label order; empty: from the data
+  // A seeded fraction of the training set held out for validation (0: validate on the test set).
+  double validation_split = 0.0;
+  double pixel_divisor = 256.0;  // the codelab divides bytes by 256
   bool cache = true;
   int64_t shuffle_buffer = 5000;  // 0 disables shuffling
   bool reshuffle_each_iteration = true;

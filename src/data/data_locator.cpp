@@ -14,9 +14,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::array<const char*, 4> kStems = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                               "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
-
 bool is_file(const fs::path& path) {
   std::error_code ec;
   return fs::is_regular_file(path, ec);  // follows symlinks; any error counts as absent
@@ -34,7 +31,7 @@ std::string join(const std::vector<std::string>& items, const char* sep) {
 }
 
 // Why dir does not qualify, or "" if it does.
-std::string why_not(const fs::path& dir) {
+std::string why_not_idx(const fs::path& dir) {
   if (!is_dir(dir)) return "does not exist";
   const auto missing = missing_dataset_files(dir);
   return missing.empty() ? "" : "missing " + join(missing, ", ");
@@ -58,15 +55,25 @@ bool same_dir(const fs::path& a, const fs::path& b) {
 }  // namespace
 
 std::vector<std::string> missing_dataset_files(const fs::path& dir) {
+  return missing_idx_files(dir, "train", "t10k");
+}
+
+std::vector<std::string> missing_idx_files(const fs::path& dir, const std::string& train,
+                                           const std::string& test) {
   std::vector<std::string> missing;
-  for (const char* stem : kStems) {
-    const std::string name = stem;
+  for (const std::string& name : {train + "-images-idx3-ubyte", train + "-labels-idx1-ubyte",
+                                  test + "-images-idx3-ubyte", test + "-labels-idx1-ubyte"}) {
     if (!is_file(dir / name) && !is_file(dir / (name + ".gz"))) missing.push_back(name + "[.gz]");
   }
   return missing;
 }
 
 fs::path find_dataset_dir(const std::string& dataset, const std::string& explicit_dir) {
+  return find_data_path(dataset, explicit_dir, why_not_idx);
+}
+
+fs::path find_data_path(const std::string& dataset, const std::string& explicit_dir,
+                        const std::function<std::string(const fs::path&)>& why_not) {
   if (dataset.empty()) throw std::invalid_argument("find_dataset_dir: empty dataset name");
 
   if (!explicit_dir.empty()) {

@@ -5,6 +5,7 @@
 //   train-images-idx3-ubyte[.gz]  train-labels-idx1-ubyte[.gz]
 //   t10k-images-idx3-ubyte[.gz]   t10k-labels-idx1-ubyte[.gz]
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,9 +22,18 @@ namespace mnistnet {
 // "run scripts/fetch_data.sh <dataset>". Paths are returned as found (possibly relative).
 std::filesystem::path find_dataset_dir(const std::string& dataset, const std::string& explicit_dir);
 
+// The same search for any format: a place qualifies when why_not(place) is "" (else it says
+// why not, e.g. "missing train.csv"). explicit_path may be a file (an NPZ, a CSV).
+std::filesystem::path find_data_path(
+    const std::string& dataset, const std::string& explicit_path,
+    const std::function<std::string(const std::filesystem::path&)>& why_not);
+
 // The files in dir a qualifying directory would hold but this one lacks, written
 // "<stem>[.gz]"; empty when dir qualifies.
 std::vector<std::string> missing_dataset_files(const std::filesystem::path& dir);
+// The same for other IDX prefixes than MNIST's "train" and "t10k" (EMNIST: "emnist-letters-train").
+std::vector<std::string> missing_idx_files(const std::filesystem::path& dir,
+                                           const std::string& train, const std::string& test);
 
 // The file for `stem` (e.g. "train-images-idx3-ubyte") in dir: the raw file if present (it
 // reads faster, and is usually what gunzip made of the .gz beside it), else the .gz.

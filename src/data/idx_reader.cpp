@@ -42,19 +42,26 @@ std::string hex(uint64_t value, int digits) {
   return out;
 }
 
-// What one kind of IDX file looks like; used for checks and for messages.
+// What one kind of IDX file looks like; used for checks and for messages. Images are
+// [count, rows, cols] or [count, rows, cols, channels] bytes; labels are [count] bytes, or
+// QMNIST's [count, k] big-endian int32 rows ("idx2-int"), whose first column is the class.
 struct IdxKind {
   int ndims;
+  int alt_ndims;                    // a second accepted rank (0: none)
+  uint8_t dtype;                    // 0x08 unsigned byte, 0x0C int32
   const char* noun;                 // "images" / "labels"
-  std::array<const char*, 3> dims;  // names of the header dims
+  std::array<const char*, 4> dims;  // names of the header dims
 };
-constexpr IdxKind kImages{3, "images", {"image count", "rows", "cols"}};
-constexpr IdxKind kLabels{1, "labels", {"label count", nullptr, nullptr}};
+constexpr IdxKind kImages{3, 4, 0x08, "images", {"image count", "rows", "cols", "channels"}};
+constexpr IdxKind kLabels{1, 0, 0x08, "labels", {"label count", nullptr, nullptr, nullptr}};
+constexpr IdxKind kIntLabels{2, 0, 0x0C, "labels", {"label count", "columns", nullptr, nullptr}};
 
 struct IdxHeader {
-  std::array<int64_t, 3> dims{};  // only the first kind.ndims are used
+  int ndims = 0;
+  uint8_t dtype = 0x08;
+  std::array<int64_t, 4> dims{};  // only the first ndims are used
   int64_t data_offset = 0;        // header size in bytes
-  int64_t data_bytes = 0;         // product of the dims
+  int64_t data_bytes = 0;         // product of the dims times the element size
 };
 
 // Where an IDX file's decompressed bytes come from: a file through zlib's gz* API, or bytes
@@ -211,45 +218,55 @@ class IdxFile {
 
   const fs::path& path() const { return path_; }
 
-  // Reads and checks the magic number and the dims for `kind`.
-  IdxHeader read_header(const IdxKind& kind) {
-    const int64_t header_bytes = 4 + 4 * int64_t{kind.ndims};
-    std::array<uint8_t, 16> raw{};
+  // Reads and checks the magic number and the dims. Labels files may be either label kind:
+  // the data type byte picks one (0x08 bytes, 0x0C QMNIST's int32 rows).
+  IdxHeader read_header(const IdxKind& wanted) {
+    std::array<uint8_t, 20> raw{};
     const int64_t got = read_some(raw.data(), 4);
-    if (got < 4) header_ends_early(kind, header_bytes);
+    if (got < 4) header_ends_early(wanted, 4 + 4 * int64_t{wanted.ndims});
     const uint32_t magic = big_endian(raw.data());
-    const uint32_t expected_magic = 0x0800u | static_cast<uint32_t>(kind.ndims);
+    const uint32_t expected_magic = 0x0800u | static_cast<uint32_t>(wanted.ndims);
     if (raw[0] != 0 || raw[1] != 0) {
       fail(path_, 0,
            "bad magic number " + hex(magic, 8) + ", expected " + hex(expected_magic, 8) + " (IDX " +
-               kind.noun + " file)");
+               wanted.noun + " file)");
     }
-    if (raw[2] != 0x08) {
-      fail(path_, 2, "data type " + hex(raw[2], 2) + ", expected 0x08 (unsigned byte)");
+    const bool labels = wanted.noun == kLabels.noun;
+    const IdxKind& kind = labels && raw[2] == kIntLabels.dtype ? kIntLabels : wanted;
+    if (raw[2] != kind.dtype) {
+      fail(path_, 2,
+           "data type " + hex(raw[2], 2) + ", expected 0x08 (unsigned byte)" +
+               (labels ? " or 0x0c (int32, QMNIST)" : ""));
     }
-    if (raw[3] != kind.ndims) {
+    if (raw[3] != kind.ndims && (kind.alt_ndims == 0 || raw[3] != kind.alt_ndims)) {
       fail(path_, 3,
            std::to_string(raw[3]) + " dimensions, expected " + std::to_string(kind.ndims) +
-               " (IDX " + kind.noun + " file: magic " + hex(expected_magic, 8) + ")");
+               (kind.alt_ndims ? " or " + std::to_string(kind.alt_ndims) : "") + " (IDX " +
+               kind.noun + " file: magic " +
+               hex(uint32_t{kind.dtype} << 8 | static_cast<uint32_t>(kind.ndims), 8) + ")");
     }
+    const int ndims = raw[3];
+    const int64_t header_bytes = 4 + 4 * int64_t{ndims};
     if (read_some(raw.data() + 4, header_bytes - 4) < header_bytes - 4) {
       header_ends_early(kind, header_bytes);
     }
     IdxHeader header;
+    header.ndims = ndims;
     header.data_offset = header_bytes;
-    header.data_bytes = 1;
-    for (int d = 0; d < kind.ndims; ++d) {
+    header.data_bytes = kind.dtype == 0x0C ? 4 : 1;
+    for (int d = 0; d < ndims; ++d) {
       const int64_t at = 4 + 4 * int64_t{d};
       const int64_t value = big_endian(raw.data() + at);
-      const int64_t max = d == 0 ? kMaxCount : kMaxSide;
+      const int64_t max = d == 0 ? kMaxCount : d == 3 ? 4 : kMaxSide;
       if (value < 1 || value > max) {
         fail(path_, at,
              std::string(kind.dims[static_cast<size_t>(d)]) + " " + std::to_string(value) +
                  ", expected 1.." + std::to_string(max));
       }
       header.dims[static_cast<size_t>(d)] = value;
-      header.data_bytes *= value;  // <= 2^31 * 4096 * 4096 = 2^55: no overflow
+      header.data_bytes *= value;  // <= 4 * 2^31 * 4096 * 4096 * 4 = 2^59: no overflow
     }
+    header.dtype = kind.dtype;
     return header;
   }
 
@@ -320,11 +337,15 @@ IdxFile open_file(const fs::path& path) {
 }
 
 std::string image_promise(const IdxHeader& header) {
-  return std::to_string(header.dims[0]) + " images of " + std::to_string(header.dims[1]) + "x" +
-         std::to_string(header.dims[2]);
+  std::string what = std::to_string(header.dims[0]) + " images of " +
+                     std::to_string(header.dims[1]) + "x" + std::to_string(header.dims[2]);
+  if (header.ndims == 4) what += std::string("x") + std::to_string(header.dims[3]);
+  return what;
 }
 
 std::string label_promise(const IdxHeader& header) {
+  if (header.dtype == kIntLabels.dtype)
+    return std::to_string(header.dims[0]) + " rows of " + std::to_string(header.dims[1]) + " int32";
   return std::to_string(header.dims[0]) + " labels";
 }
 
@@ -335,14 +356,34 @@ void check_num_classes(int num_classes) {
   }
 }
 
-void check_labels(const fs::path& path, const IdxHeader& header, const std::vector<uint8_t>& labels,
-                  int num_classes) {
-  const auto bad =
-      std::find_if(labels.begin(), labels.end(), [&](uint8_t l) { return l >= num_classes; });
-  if (bad != labels.end()) {
-    fail(path, header.data_offset + (bad - labels.begin()),
-         "label " + std::to_string(*bad) + " out of range 0.." + std::to_string(num_classes - 1));
+// The file's data -> one class per example: bytes as they are, or the first column of
+// QMNIST's int32 rows; label_offset is subtracted (EMNIST letters count from 1) and every
+// class must land in 0..num_classes-1.
+std::vector<uint8_t> to_classes(const fs::path& path, const IdxHeader& header,
+                                std::vector<uint8_t> data, const IdxLabelOptions& options) {
+  const bool ints = header.dtype == kIntLabels.dtype;
+  const int64_t count = header.dims[0];
+  const int64_t stride = ints ? 4 * header.dims[1] : 1;
+  std::vector<uint8_t> labels(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) {
+    const uint8_t* p = data.data() + i * stride;
+    const int64_t raw =
+        ints ? int64_t{static_cast<int32_t>(uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 |
+                                            uint32_t{p[2]} << 8 | uint32_t{p[3]})}
+             : int64_t{p[0]};
+    const int64_t label = raw - options.label_offset;
+    if (label < 0 || label >= options.num_classes) {
+      fail(path, header.data_offset + i * stride,
+           "label " + std::to_string(raw) + " out of range " +
+               std::to_string(options.label_offset) + ".." +
+               std::to_string(options.label_offset + options.num_classes - 1) +
+               (options.label_offset != 0
+                    ? " (data.label_offset " + std::to_string(options.label_offset) + ")"
+                    : ""));
+    }
+    labels[static_cast<size_t>(i)] = static_cast<uint8_t>(label);
   }
+  return labels;
 }
 
 IdxImages read_images(IdxFile& file) {
@@ -351,15 +392,14 @@ IdxImages read_images(IdxFile& file) {
   images.count = header.dims[0];
   images.rows = static_cast<int>(header.dims[1]);
   images.cols = static_cast<int>(header.dims[2]);
+  images.channels = header.ndims == 4 ? static_cast<int>(header.dims[3]) : 1;
   images.pixels = file.read_data(header, image_promise(header));
   return images;
 }
 
-std::vector<uint8_t> read_labels(IdxFile& file, int num_classes) {
+std::vector<uint8_t> read_labels(IdxFile& file, const IdxLabelOptions& options) {
   const IdxHeader header = file.read_header(kLabels);
-  std::vector<uint8_t> labels = file.read_data(header, label_promise(header));
-  check_labels(file.path(), header, labels, num_classes);
-  return labels;
+  return to_classes(file.path(), header, file.read_data(header, label_promise(header)), options);
 }
 
 }  // namespace
@@ -372,7 +412,7 @@ IdxImages read_idx_images(const fs::path& path) {
 std::vector<uint8_t> read_idx_labels(const fs::path& path, int num_classes) {
   check_num_classes(num_classes);
   IdxFile file = open_file(path);
-  return read_labels(file, num_classes);
+  return read_labels(file, {num_classes, 0});
 }
 
 IdxImages parse_idx_images(std::span<const uint8_t> bytes, const std::string& name) {
@@ -384,11 +424,16 @@ std::vector<uint8_t> parse_idx_labels(std::span<const uint8_t> bytes, const std:
                                       int num_classes) {
   check_num_classes(num_classes);
   IdxFile file(name, std::make_unique<MemorySource>(bytes));
-  return read_labels(file, num_classes);
+  return read_labels(file, {num_classes, 0});
 }
 
 Dataset read_idx_pair(const fs::path& images_path, const fs::path& labels_path, int num_classes) {
-  check_num_classes(num_classes);
+  return read_idx_pair(images_path, labels_path, IdxLabelOptions{num_classes, 0});
+}
+
+Dataset read_idx_pair(const fs::path& images_path, const fs::path& labels_path,
+                      const IdxLabelOptions& options) {
+  check_num_classes(options.num_classes);
   IdxFile image_file = open_file(images_path);
   IdxFile label_file = open_file(labels_path);
   const IdxHeader image_header = image_file.read_header(kImages);
@@ -402,9 +447,11 @@ Dataset read_idx_pair(const fs::path& images_path, const fs::path& labels_path, 
   data.count = image_header.dims[0];
   data.rows = static_cast<int>(image_header.dims[1]);
   data.cols = static_cast<int>(image_header.dims[2]);
+  data.channels = image_header.ndims == 4 ? static_cast<int>(image_header.dims[3]) : 1;
   data.pixels = image_file.read_data(image_header, image_promise(image_header));
-  data.labels = label_file.read_data(label_header, label_promise(label_header));
-  check_labels(labels_path, label_header, data.labels, num_classes);
+  data.labels =
+      to_classes(labels_path, label_header,
+                 label_file.read_data(label_header, label_promise(label_header)), options);
   return data;
 }
 

@@ -145,8 +145,16 @@ std::vector<uint8_t> read_capped(const fs::path& path, int64_t max_bytes) {
 
 }  // namespace
 
-GreyImage decode_grey_image(std::span<const uint8_t> bytes, const std::string& name,
-                            const ImageLimits& limits) {
+namespace {
+
+// stb_image's output: [height, width, channels] bytes, channels 1..4.
+struct RawImage {
+  std::unique_ptr<uint8_t, void (*)(void*)> pixels{nullptr, &stbi_image_free};
+  int width = 0, height = 0, channels = 0;
+};
+
+RawImage decode_raw(std::span<const uint8_t> bytes, const std::string& name,
+                    const ImageLimits& limits) {
   if (bytes.empty()) throw ImageError(name + ": the file is empty (0 bytes)");
   if (bytes.size() > static_cast<size_t>(INT_MAX) ||
       static_cast<int64_t>(bytes.size()) > limits.max_file_bytes) {
@@ -177,14 +185,61 @@ GreyImage decode_grey_image(std::span<const uint8_t> bytes, const std::string& n
                      stb_reason());
   }
   check_dimensions(width, height, name, limits);
-  std::unique_ptr<uint8_t, void (*)(void*)> raw(
-      stbi_load_from_memory(bytes.data(), length, &width, &height, &channels, 0), &stbi_image_free);
-  if (!raw) throw ImageError(name + ": corrupt or truncated image" + stb_reason());
+  RawImage raw;
+  raw.pixels.reset(stbi_load_from_memory(bytes.data(), length, &width, &height, &channels, 0));
+  if (!raw.pixels) throw ImageError(name + ": corrupt or truncated image" + stb_reason());
   check_dimensions(width, height, name, limits);  // a multi-frame format may disagree with info
   if (channels < 1 || channels > 4) {
     throw ImageError(name + ": unsupported channel count " + std::to_string(channels));
   }
-  return to_grey(raw.get(), width, height, channels);
+  raw.width = width;
+  raw.height = height;
+  raw.channels = channels;
+  return raw;
+}
+
+// raw: [height, width, channels] with channels 1..4 -> [height, width, 3]: grey repeated,
+// alpha composited over white (a transparent background is paper).
+std::vector<uint8_t> to_rgb(const uint8_t* raw, int width, int height, int channels) {
+  const size_t count = static_cast<size_t>(width) * static_cast<size_t>(height);
+  std::vector<uint8_t> out(count * 3);
+  const auto stride = static_cast<size_t>(channels);
+  for (size_t i = 0; i < count; ++i) {
+    const uint8_t* p = raw + i * stride;
+    uint8_t* q = &out[i * 3];
+    for (int k = 0; k < 3; ++k) {
+      const int v = channels <= 2 ? p[0] : p[k];
+      q[k] = channels == 2   ? blend_over_white(v, p[1])
+             : channels == 4 ? blend_over_white(v, p[3])
+                             : static_cast<uint8_t>(v);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+GreyImage decode_grey_image(std::span<const uint8_t> bytes, const std::string& name,
+                            const ImageLimits& limits) {
+  const RawImage raw = decode_raw(bytes, name, limits);
+  return to_grey(raw.pixels.get(), raw.width, raw.height, raw.channels);
+}
+
+PixelImage decode_image(std::span<const uint8_t> bytes, const std::string& name, int channels,
+                        const ImageLimits& limits) {
+  const RawImage raw = decode_raw(bytes, name, limits);
+  PixelImage out;
+  out.width = raw.width;
+  out.height = raw.height;
+  out.channels = channels == 3 ? 3 : 1;
+  out.pixels = channels == 3
+                   ? to_rgb(raw.pixels.get(), raw.width, raw.height, raw.channels)
+                   : to_grey(raw.pixels.get(), raw.width, raw.height, raw.channels).pixels;
+  return out;
+}
+
+std::vector<uint8_t> read_image_file(const fs::path& path, const ImageLimits& limits) {
+  return read_capped(path, limits.max_file_bytes);
 }
 
 GreyImage read_grey_image(const fs::path& path, const ImageLimits& limits) {

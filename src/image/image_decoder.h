@@ -38,6 +38,21 @@ struct ImageLimits {
 GreyImage decode_grey_image(std::span<const uint8_t> bytes, const std::string& name,
                             const ImageLimits& limits = {});
 
+// An image with 1 (grey) or 3 (RGB) channels, for data sets of images.
+struct PixelImage {
+  int width = 0, height = 0, channels = 1;
+  std::vector<uint8_t> pixels;  // [height, width, channels], row-major
+};
+
+// Decodes as decode_grey_image does, to `channels` 1 (luminance) or 3 (RGB; grey repeated);
+// alpha is composited over white either way.
+PixelImage decode_image(std::span<const uint8_t> bytes, const std::string& name, int channels,
+                        const ImageLimits& limits = {});
+
+// A file's bytes, refusing more than limits.max_file_bytes (ImageError "PATH: ...").
+std::vector<uint8_t> read_image_file(const std::filesystem::path& path,
+                                     const ImageLimits& limits = {});
+
 // Reads the file (refusing more than limits.max_file_bytes) and decodes it. Throws ImageError
 // "PATH: reason" also for a missing, unreadable or non-regular file.
 GreyImage read_grey_image(const std::filesystem::path& path, const ImageLimits& limits = {});

@@ -11,6 +11,7 @@
 #include "config/json_fields.h"
 #include "core/atomic_file.h"
 #include "core/errors.h"
+#include "data/data_source.h"
 
 namespace mnistnet {
 namespace {
@@ -44,7 +45,81 @@ nlohmann::json model_spec_to_json(const ModelSpec& spec) {
 
 std::string class_name(const ModelMeta& meta, int64_t index) {
   const auto i = static_cast<size_t>(index);
-  return i < meta.class_names.size() ? meta.class_names[i] : std::to_string(index);
+  if (i < meta.class_names.size()) return meta.class_names[i];
+  const std::vector<std::string> known = known_class_names(meta.dataset);
+  return i < known.size() ? known[i] : std::to_string(index);
+}
+
+namespace {
+
+// The /data keys that choose and configure a reader, as JSON, for those that differ from a
+// default DataSpec's.
+nlohmann::json reader_json(const DataSpec& d) {
+  const DataSpec base;
+  nlohmann::json j = nlohmann::json::object();
+  auto put = [&](const char* key, const auto& value, const auto& fallback) {
+    if (value != fallback) j[key] = value;
+  };
+  put("format", d.format, base.format);
+  put("train", d.train, base.train);
+  put("test", d.test, base.test);
+  put("transpose", d.transpose, base.transpose);
+  put("label_offset", d.label_offset, base.label_offset);
+  put("classes_file", d.classes_file, base.classes_file);
+  put("label_column", d.label_column, base.label_column);
+  put("image_shape", d.image_shape, base.image_shape);
+  put("x_train", d.x_train, base.x_train);
+  put("y_train", d.y_train, base.y_train);
+  put("x_test", d.x_test, base.x_test);
+  put("y_test", d.y_test, base.y_test);
+  put("image_size", d.image_size, base.image_size);
+  put("color_mode", d.color_mode, base.color_mode);
+  put("validation_split", d.validation_split, base.validation_split);
+  return j;
+}
+
+bool digit_names(const std::vector<std::string>& names) {
+  if (names.size() != 10) return false;
+  for (size_t i = 0; i < 10; ++i)
+    if (names[i] != std::to_string(i)) return false;
+  return true;
+}
+
+// A model is a digit model (predict prepares images as MNIST's digits) when it takes 28x28 grey
+// images of the ten digits; its file need not say so.
+std::string default_preprocessing(const ModelMeta& meta) {
+  const std::vector<std::string> names =
+      meta.class_names.empty() ? known_class_names(meta.dataset) : meta.class_names;
+  const bool digits = meta.image_shape == Shape{28, 28, 1} &&
+                      (digit_names(names) || (names.empty() && meta.dataset == "mnist"));
+  return digits ? "digits" : "resize";
+}
+
+}  // namespace
+
+ModelMeta model_meta_for(const std::string& name, const DataSpec& data, const Dataset& train) {
+  ModelMeta meta;
+  meta.name = name;
+  meta.dataset = data.dataset;
+  meta.pixel_divisor = data.pixel_divisor;
+  meta.validation_batch_size = data.validation_batch_size;
+  if (train.class_names != known_class_names(data.dataset)) meta.class_names = train.class_names;
+  meta.image_shape = {train.rows, train.cols, train.channels};
+  meta.preprocessing = default_preprocessing(meta);
+  meta.reader = reader_json(data);
+  return meta;
+}
+
+DataSpec data_spec_of(const ModelMeta& meta, const std::string& source) {
+  nlohmann::json j = meta.reader;
+  j["dataset"] = meta.dataset;
+  j["pixel_divisor"] = meta.pixel_divisor;
+  j["validation_batch_size"] = meta.validation_batch_size;
+  try {
+    return parse_data_spec(j, source, "/data");
+  } catch (const ConfigError& e) {
+    throw ModelFileError(std::string("the model's data settings are invalid: ") + e.what());
+  }
 }
 
 void save_model(const std::filesystem::path& path, Model& model, const ModelMeta& meta) {
@@ -62,6 +137,11 @@ void save_model(const std::filesystem::path& path, Model& model, const ModelMeta
                              {"validation_batch_size", meta.validation_batch_size},
                              {"class_names", meta.class_names}}},
                            {"params", params}};
+  // Written only when they are not what an MNIST model has, so those files stay as they were.
+  nlohmann::json& data = header["data"];
+  if (meta.image_shape != Shape{28, 28, 1}) data["image_shape"] = meta.image_shape;
+  if (meta.preprocessing != default_preprocessing(meta)) data["preprocessing"] = meta.preprocessing;
+  if (!meta.reader.empty()) data["reader"] = meta.reader;
   const std::string header_text = header.dump();
 
   std::string out;
@@ -172,6 +252,26 @@ LoadedModel load_model_from_bytes(const std::string& bytes, const std::string& n
     loaded.meta.validation_batch_size = data.at("validation_batch_size").get<int64_t>();
     if (data.contains("class_names"))
       loaded.meta.class_names = data.at("class_names").get<std::vector<std::string>>();
+    if (data.contains("image_shape")) {
+      loaded.meta.image_shape = data.at("image_shape").get<Shape>();
+      const Shape& s = loaded.meta.image_shape;
+      if (s.size() != 3 || s[0] < 1 || s[1] < 1 || s[0] > 4096 || s[1] > 4096 ||
+          (s[2] != 1 && s[2] != 3))
+        throw ModelFileError(where + "the header's image_shape " + shape_string(s) +
+                             " is not [rows, cols, 1 or 3]");
+    }
+    loaded.meta.preprocessing = default_preprocessing(loaded.meta);
+    if (data.contains("preprocessing")) {
+      loaded.meta.preprocessing = data.at("preprocessing").get<std::string>();
+      if (loaded.meta.preprocessing != "digits" && loaded.meta.preprocessing != "resize")
+        throw ModelFileError(where + "the header's preprocessing \"" + loaded.meta.preprocessing +
+                             "\" is not \"digits\" or \"resize\"");
+    }
+    if (data.contains("reader")) {
+      loaded.meta.reader = data.at("reader");
+      if (!loaded.meta.reader.is_object())
+        throw ModelFileError(where + "the header's data reader is not an object");
+    }
   } catch (const nlohmann::json::exception& e) {
     throw ModelFileError(where + "the header's data section is invalid: " + e.what());
   }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "data/dataset.h"
 #include "model/model.h"
 #include "model/weights.h"
 
@@ -24,12 +25,29 @@ struct ModelMeta {
   std::string dataset = "mnist";
   double pixel_divisor = 256.0;
   int64_t validation_batch_size = 10000;
-  // Class names in output order; empty means the model file predates them: "0", "1", ...
+  // Class names in output order; empty means the data set's known names (known_class_names:
+  // MNIST's digits, Fashion-MNIST's clothes), else "0", "1", ... (and files that predate them).
   std::vector<std::string> class_names;
+  // The images the model was trained on, [rows, cols, channels]: what predict resizes to.
+  Shape image_shape = {28, 28, 1};
+  // How predict prepares an image file: "digits" (MNIST's crop, 20x20 box, centre of mass) or
+  // "resize" (a plain resize to image_shape, grey or RGB).
+  std::string preprocessing = "digits";
+  // The reader settings of the config's /data (format, train, test, label_offset ...), so eval
+  // reads the same kind of data; only the keys that differ from their defaults.
+  nlohmann::json reader = nlohmann::json::object();
 };
 
-// The name of output `index`: meta.class_names[index], or the index itself as text.
+// The name of output `index`: meta.class_names[index], the data set's known name, or the index
+// itself as text.
 std::string class_name(const ModelMeta& meta, int64_t index);
+
+// What a model trained with `data` on `train` records: names (empty when they are the data
+// set's known ones, so MNIST models stay as they were), image shape, preprocessing, reader.
+ModelMeta model_meta_for(const std::string& name, const DataSpec& data, const Dataset& train);
+
+// The /data spec eval and predict --csv read with: the reader settings and dataset of `meta`.
+DataSpec data_spec_of(const ModelMeta& meta, const std::string& source);
 
 struct LoadedModel {
   Model model;

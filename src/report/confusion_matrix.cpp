@@ -36,4 +36,22 @@ ConfusionMatrix confusion_matrix(const std::vector<uint8_t>& labels,
   return m;
 }
 
+std::vector<ClassScores> class_scores(const ConfusionMatrix& m) {
+  std::vector<ClassScores> out(static_cast<size_t>(m.classes));
+  for (int c = 0; c < m.classes; ++c) {
+    int64_t predicted = 0, truth = 0;
+    for (int k = 0; k < m.classes; ++k) {
+      predicted += m.at(k, c);
+      truth += m.at(c, k);
+    }
+    ClassScores& s = out[static_cast<size_t>(c)];
+    const auto right = static_cast<double>(m.at(c, c));
+    s.support = truth;
+    s.precision = predicted > 0 ? right / static_cast<double>(predicted) : 0.0;
+    s.recall = truth > 0 ? right / static_cast<double>(truth) : 0.0;
+    s.f1 = s.precision + s.recall > 0 ? 2 * s.precision * s.recall / (s.precision + s.recall) : 0.0;
+  }
+  return out;
+}
+
 }  // namespace mnistnet

@@ -22,4 +22,13 @@ struct ConfusionMatrix {
 ConfusionMatrix confusion_matrix(const std::vector<uint8_t>& labels,
                                  const std::vector<int32_t>& predicted, int classes);
 
+// One class's scores, as scikit-learn's classification_report: precision = right / predicted
+// as the class, recall = right / truly the class, F1 their harmonic mean (0 when undefined),
+// support = examples truly of the class.
+struct ClassScores {
+  double precision = 0, recall = 0, f1 = 0;
+  int64_t support = 0;
+};
+std::vector<ClassScores> class_scores(const ConfusionMatrix& m);
+
 }  // namespace mnistnet

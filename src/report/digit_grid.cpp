@@ -79,12 +79,34 @@ std::vector<int64_t> grid_examples(const Dataset& data, const std::vector<int32_
   return wrong;
 }
 
+namespace {
+
+// The colour of pixel (x, y) of an example as drawn: grey images inverted (white ink on black
+// in the data, black on white on the page), colour images as they are.
+Rgb pixel_colour(const Dataset& data, const uint8_t* src, int x, int y) {
+  if (data.channels == 3) {
+    const uint8_t* p = src + (y * data.cols + x) * 3;
+    return {p[0], p[1], p[2]};
+  }
+  const auto v = static_cast<uint8_t>(255 - src[(y * data.cols + x) * data.channels]);
+  return {v, v, v};
+}
+
+}  // namespace
+
 std::vector<uint8_t> digit_png(const Dataset& data, int64_t index) {
   const auto size = static_cast<size_t>(data.image_size());
   const uint8_t* src = &data.pixels[static_cast<size_t>(index) * size];
-  std::vector<uint8_t> grey(size);
-  for (size_t j = 0; j < size; ++j) grey[j] = static_cast<uint8_t>(255 - src[j]);
-  return encode_png(grey.data(), data.cols, data.rows, 1);
+  const int channels = data.channels == 3 ? 3 : 1;
+  std::vector<uint8_t> out(static_cast<size_t>(data.rows * data.cols * channels));
+  for (int y = 0; y < data.rows; ++y)
+    for (int x = 0; x < data.cols; ++x) {
+      const Rgb c = pixel_colour(data, src, x, y);
+      uint8_t* p = &out[static_cast<size_t>((y * data.cols + x) * channels)];
+      p[0] = c.r;
+      if (channels == 3) p[1] = c.g, p[2] = c.b;
+    }
+  return encode_png(out.data(), data.cols, data.rows, channels);
 }
 
 ImageSize predictions_png_size(int rows, int cols, size_t count) {
@@ -115,10 +137,9 @@ std::vector<uint8_t> predictions_png(const Dataset& data, const std::vector<int3
     }
     const uint8_t* src = &data.pixels[i * image_size];
     for (int y = 0; y < data.rows; ++y)
-      for (int x = 0; x < data.cols; ++x) {
-        const auto v = static_cast<uint8_t>(255 - src[y * data.cols + x]);
-        canvas.fill(x0 + kPad + x * kScale, y0 + kPad + y * kScale, kScale, kScale, {v, v, v});
-      }
+      for (int x = 0; x < data.cols; ++x)
+        canvas.fill(x0 + kPad + x * kScale, y0 + kPad + y * kScale, kScale, kScale,
+                    pixel_colour(data, src, x, y));
     draw_number(canvas, predicted[i], x0 + cell_w / 2, y0 + 2 * kPad + data.rows * kScale,
                 wrong ? kRed : kDark);
   }

@@ -31,6 +31,9 @@ std::string headline(const ReportInputs& in, const ConfusionMatrix* confusion) {
   if (best != &last)
     s += strprintf(" (best %s after epoch %d)", percent(best->val_accuracy).c_str(),
                    best->epoch + 1);
+  if (in.test_accuracy >= 0.0)
+    s += strprintf(" &middot; test accuracy <b>%s</b>, loss %.4f (evaluated once, at the end)",
+                   percent(in.test_accuracy).c_str(), in.test_loss);
   if (confusion)
     s += " &middot; <b>" + thousands(confusion->total() - confusion->correct()) + "</b> of " +
          thousands(confusion->total()) + " validation digits misrecognised";
@@ -78,7 +81,7 @@ std::string render_report_html(const ReportInputs& in) {
     body +=
         "<p class=\"note\">Validation digits by true class (rows) and predicted class "
         "(columns).</p>\n";
-    body += confusion_table_html(confusion);
+    body += confusion_table_html(confusion, in.validation->class_names);
   }
 
   if (!in.model_summary.empty())

@@ -21,6 +21,9 @@ struct ReportInputs {
   const Dataset* validation = nullptr;
   const std::vector<int32_t>* predicted = nullptr;
   int num_classes = 10;
+  // The test set's figures when the run validated on a held-out split (summary.json's
+  // test_accuracy, test_loss); negative: none.
+  double test_accuracy = -1.0, test_loss = 0.0;
   size_t grid_limit = 100;  // digits shown
   // While training runs: its total epochs (more than history.epochs holds); the page then
   // says how far training is and reloads itself every refresh_seconds.

@@ -69,17 +69,21 @@ std::string digit_grid_html(const Dataset& data, const std::vector<int32_t>& pre
   return s;
 }
 
-std::string confusion_table_html(const ConfusionMatrix& m) {
+std::string confusion_table_html(const ConfusionMatrix& m, const std::vector<std::string>& names) {
+  auto name = [&](int c) {
+    return static_cast<size_t>(c) < names.size() ? html_escape(names[static_cast<size_t>(c)])
+                                                 : std::to_string(c);
+  };
   int64_t max_off = 0;
   for (int t = 0; t < m.classes; ++t)
     for (int p = 0; p < m.classes; ++p)
       if (t != p) max_off = std::max(max_off, m.at(t, p));
 
   std::string s = "<table class=\"confusion\">\n<tr><th>true \\ predicted</th>";
-  for (int p = 0; p < m.classes; ++p) s += strprintf("<th>%d</th>", p);
+  for (int p = 0; p < m.classes; ++p) s += "<th>" + name(p) + "</th>";
   s += "<th>total</th><th>recall</th></tr>\n";
   for (int t = 0; t < m.classes; ++t) {
-    s += strprintf("<tr><th>%d</th>", t);
+    s += "<tr><th>" + name(t) + "</th>";
     int64_t row = 0;
     for (int p = 0; p < m.classes; ++p) {
       const int64_t n = m.at(t, p);

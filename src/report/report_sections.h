@@ -23,7 +23,9 @@ std::string digit_grid_html(const Dataset& data, const std::vector<int32_t>& pre
                             const std::vector<int64_t>& shown);
 
 // Rows: true class; columns: predicted class; the diagonal highlighted; per-class recall.
-std::string confusion_table_html(const ConfusionMatrix& m);
+// Rows and columns headed by the class names (the indices where names runs short).
+std::string confusion_table_html(const ConfusionMatrix& m,
+                                 const std::vector<std::string>& names = {});
 
 // One row per epoch (numbered from 1, as the console shows them).
 std::string epochs_table_html(const std::vector<EpochResult>& epochs);

@@ -40,6 +40,15 @@ void write_run_report(const fs::path& run_dir, Model& model, const std::string& 
   in.validation = &validation;
   in.predicted = &predicted;
   in.num_classes = static_cast<int>(model.num_outputs());
+  // A finished run with a held-out validation split has its test figures in summary.json.
+  if (std::ifstream summary(run_dir / "summary.json"); summary) {
+    const nlohmann::json j = nlohmann::json::parse(summary, nullptr, false);
+    if (j.is_object() && j.contains("test_accuracy") && j["test_accuracy"].is_number() &&
+        j.contains("test_loss") && j["test_loss"].is_number()) {
+      in.test_accuracy = j["test_accuracy"].get<double>();
+      in.test_loss = j["test_loss"].get<double>();
+    }
+  }
   in.epochs_planned = epochs_planned;
   const std::string html = render_report_html(in);
   const std::vector<uint8_t> png =

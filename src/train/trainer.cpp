@@ -13,11 +13,22 @@
 namespace mnistnet {
 
 void check_data_fits_model(const Model& model, const Dataset& data, const std::string& what) {
-  if (data.image_size() != model.input_size()) {
-    throw UserError(what + ": images are " + std::to_string(data.rows) + "x" +
-                    std::to_string(data.cols) + " (" + std::to_string(data.image_size()) +
-                    " values) but the model's input_shape " + shape_string(model.input_shape()) +
-                    " takes " + std::to_string(model.input_size()));
+  const std::string image =
+      std::to_string(data.rows) + "x" + std::to_string(data.cols) +
+      (data.channels != 1 ? std::string("x") + std::to_string(data.channels) : std::string());
+  const Shape& input = model.input_shape();
+  // input_shape is the image's shape or its flat size ([784] for 28x28x1).
+  const bool fits = data.image_size() == model.input_size() &&
+                    (input.size() != 3 || input == Shape{data.rows, data.cols, data.channels});
+  if (!fits) {
+    throw UserError(what + ": images are " + image + " (" + std::to_string(data.image_size()) +
+                    " values) but the model's input_shape " + shape_string(input) + " takes " +
+                    (input.size() == 3 ? shape_string(input) : std::to_string(model.input_size())));
+  }
+  if (data.num_classes() > 0 && data.num_classes() != model.num_outputs()) {
+    throw UserError(what + ": the data has " + std::to_string(data.num_classes()) +
+                    " classes but the model's last layer has " +
+                    std::to_string(model.num_outputs()) + " outputs (units of the last Dense)");
   }
   const uint8_t top =
       data.labels.empty() ? 0 : *std::max_element(data.labels.begin(), data.labels.end());

@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::span<const uint8_t> bytes(data, size);
   try {
     const mnistnet::IdxImages images = mnistnet::parse_idx_images(bytes, "fuzz-images-idx3-ubyte");
-    if (static_cast<int64_t>(images.pixels.size()) != images.count * images.rows * images.cols)
+    if (static_cast<int64_t>(images.pixels.size()) !=
+        images.count * images.rows * images.cols * images.channels)
       __builtin_trap();
   } catch (const mnistnet::UserError&) {
   }
