@@ -7,6 +7,7 @@
 #include <exception>
 
 #include "cli/commands.h"
+#include "cli/serve_command.h"
 #include "core/errors.h"
 
 namespace {
@@ -134,6 +135,35 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingDirectory);
   sweep_cmd->add_flag("-q,--quiet", sweep.quiet, "No progress output or table");
 
+  mnistnet::ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "Serve a model over TensorFlow Serving's REST API (predict, classify, metrics)");
+  serve_cmd->add_option("-m,--model", serve.model, "Model file (.mnn; default: the latest run's)");
+  serve_cmd->add_option("--name", serve.name, "Model name in URLs (default: the model's name)");
+  serve_cmd->add_option("--host", serve.host, "Address to listen on (default 127.0.0.1)");
+  serve_cmd->add_option("--port", serve.port, "Port (default 8501; 0: any free port)")
+      ->check(CLI::Range(0, 65535));
+  serve_cmd->add_option("--threads", serve.threads, "Threads of the maths (default: all cores)")
+      ->check(non_negative);
+  serve_cmd->add_option("--max-batch", serve.max_batch, "Most examples per forward pass")
+      ->check(positive);
+  serve_cmd
+      ->add_option("--batch-timeout-us", serve.batch_timeout_us,
+                   "Longest wait for more requests to batch with the first (default 500)")
+      ->check(non_negative);
+  serve_cmd->add_option("--connections", serve.connections, "Clients served at once (default 64)")
+      ->check(positive);
+  serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body")
+      ->check(positive);
+  serve_cmd
+      ->add_option("--client-timeout-ms", serve.client_timeout_ms,
+                   "Read/write deadline for a slow client (default 5000)")
+      ->check(positive);
+  serve_cmd
+      ->add_option("--watch-ms", serve.watch_ms,
+                   "Check the model file for a change this often (0: only on SIGHUP)")
+      ->check(non_negative);
+
   try {
     app.parse(argc, argv);
     sweep.jobs_given = jobs_opt->count() > 0;
@@ -150,6 +180,7 @@ int main(int argc, char** argv) {
     if (*predict_cmd) return mnistnet::run_predict(predict);
     if (*report_cmd) return mnistnet::run_report(report);
     if (*sweep_cmd) return mnistnet::run_sweep(sweep);
+    if (*serve_cmd) return mnistnet::run_serve(serve);
   } catch (const mnistnet::UserError& e) {
     return print_error("error: ", e.what(), 2);
   } catch (const mnistnet::DivergenceError& e) {

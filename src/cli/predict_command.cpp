@@ -23,6 +23,7 @@
 #include "image/image_decoder.h"
 #include "image/png_writer.h"
 #include "model/model_file.h"
+#include "serve/class_scores.h"
 
 namespace mnistnet {
 namespace fs = std::filesystem;
@@ -32,16 +33,11 @@ namespace {
 constexpr int64_t kBatch = 1000;  // images per model.predict call: 3 MiB of input
 constexpr int64_t kTop = 3;
 
-struct Guess {
-  int64_t digit;
-  float probability;
-};
-
 struct ImageResult {
-  std::string file;        // as given on the command line
-  std::string error;       // empty when the image was predicted
-  DigitImage input;        // what the model sees
-  std::vector<Guess> top;  // best first
+  std::string file;             // as given on the command line
+  std::string error;            // empty when the image was predicted
+  DigitImage input;             // what the model sees
+  std::vector<ClassScore> top;  // best first
 };
 
 void print_error(const std::string& message) {
@@ -55,29 +51,6 @@ void check_model_takes_digits(const Model& model, const fs::path& path) {
                     std::to_string(kDigitPixels) + " inputs); this one takes " +
                     shape_string(model.input_shape()));
   }
-}
-
-// The model's outputs for one example -> probabilities. A model without a final softmax
-// outputs logits, which the training loss turned into probabilities the same way.
-std::vector<float> probabilities(const float* outputs, int64_t n, bool already) {
-  std::vector<float> p(outputs, outputs + n);
-  if (already) return p;
-  const float top = *std::max_element(p.begin(), p.end());
-  double sum = 0.0;
-  for (float& v : p) sum += (v = std::exp(v - top));
-  for (float& v : p) v = static_cast<float>(v / sum);
-  return p;
-}
-
-std::vector<Guess> top_guesses(const std::vector<float>& p) {
-  std::vector<Guess> all;
-  for (size_t i = 0; i < p.size(); ++i) all.push_back({static_cast<int64_t>(i), p[i]});
-  const auto k = static_cast<std::ptrdiff_t>(std::min<size_t>(kTop, all.size()));
-  std::partial_sort(all.begin(), all.begin() + k, all.end(), [](const Guess& a, const Guess& b) {
-    return a.probability > b.probability || (a.probability == b.probability && a.digit < b.digit);
-  });
-  all.resize(static_cast<size_t>(k));
-  return all;
 }
 
 // Fills each readable image's top guesses; inputs are byte / pixel_divisor, as in training.
@@ -94,9 +67,9 @@ void predict_all(Model& model, double pixel_divisor, std::vector<ImageResult*>& 
     }
     const float* y = model.predict(x.data(), static_cast<int64_t>(count));  // [count, outputs]
     for (size_t i = 0; i < count; ++i) {
-      const auto p =
-          probabilities(y + static_cast<int64_t>(i) * outputs, outputs, model.ends_with_softmax());
-      images[start + i]->top = top_guesses(p);
+      const auto p = output_probabilities(y + static_cast<int64_t>(i) * outputs, outputs,
+                                          model.ends_with_softmax());
+      images[start + i]->top = top_classes(p, kTop);
     }
   }
 }
@@ -114,11 +87,11 @@ double rounded(float p) { return std::round(static_cast<double>(p) * 1e6) / 1e6;
 void print_text(const std::vector<ImageResult>& results) {
   for (const ImageResult& r : results) {
     if (!r.error.empty()) continue;  // already on stderr
-    std::printf("%s: %lld (%.3f)  top %zu:", r.file.c_str(), static_cast<long long>(r.top[0].digit),
-                static_cast<double>(r.top[0].probability), r.top.size());
+    std::printf("%s: %lld (%.3f)  top %zu:", r.file.c_str(), static_cast<long long>(r.top[0].index),
+                static_cast<double>(r.top[0].score), r.top.size());
     for (size_t i = 0; i < r.top.size(); ++i) {
-      std::printf("%s %lld %.3f", i == 0 ? "" : ",", static_cast<long long>(r.top[i].digit),
-                  static_cast<double>(r.top[i].probability));
+      std::printf("%s %lld %.3f", i == 0 ? "" : ",", static_cast<long long>(r.top[i].index),
+                  static_cast<double>(r.top[i].score));
     }
     std::printf("\n");
   }
@@ -132,11 +105,11 @@ void print_json(const std::vector<ImageResult>& results) {
       continue;
     }
     nlohmann::ordered_json top = nlohmann::ordered_json::array();
-    for (const Guess& g : r.top)
-      top.push_back({{"digit", g.digit}, {"probability", rounded(g.probability)}});
+    for (const ClassScore& g : r.top)
+      top.push_back({{"digit", g.index}, {"probability", rounded(g.score)}});
     out.push_back({{"file", r.file},
-                   {"digit", r.top[0].digit},
-                   {"probability", rounded(r.top[0].probability)},
+                   {"digit", r.top[0].index},
+                   {"probability", rounded(r.top[0].score)},
                    {"top", top}});
   }
   // File names are bytes, not necessarily UTF-8: invalid sequences become U+FFFD, not an error.
