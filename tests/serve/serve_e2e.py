@@ -277,7 +277,10 @@ def test_reload(s, served, other, broken, first_answers):
 
     def hammer():
         while not stop.is_set():
-            status, body = request(u, {"instances": [img, digit_pixels(6)]})
+            try:
+                status, body = request(u, {"instances": [img, digit_pixels(6)]})
+            except OSError as e:  # a refused or dropped connection is a failure too
+                status, body = None, repr(e)
             if status != 200:
                 failures.append((status, body))
             answers[0] += 1
