@@ -98,7 +98,7 @@ function init(args)
 end
 function request()
   sent = sent + 1
-  if bad_sent < bad_quota and sent % 40 == 0 then
+  if bad_sent < bad_quota and sent % 8 == 0 then
     bad_sent = bad_sent + 1
     return bad[kinds[(bad_sent % #kinds) + 1]]
   end
@@ -116,11 +116,13 @@ function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format('{"requests": %d, "seconds": %.3f, "requests_per_sec": %.1f, ' ..
     '"p50_ms": %.3f, "p90_ms": %.3f, "p99_ms": %.3f, "max_ms": %.3f, ' ..
-    '"socket_errors": %d, "non_2xx": %d, "bad_sent": %d, "bad_4xx": %d, "bad_other": %d, ' ..
+    '"socket_errors": %d, "connect_errors": %d, "read_errors": %d, "write_errors": %d, ' ..
+    '"timeouts": %d, "non_2xx": %d, "bad_sent": %d, "bad_4xx": %d, "bad_other": %d, ' ..
     '"good_ok": %d, "good_failed": %d}\n',
     summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1e3, latency:percentile(90) / 1e3, latency:percentile(99) / 1e3,
-    latency.max / 1e3, e.connect + e.read + e.write + e.timeout, e.status,
+    latency.max / 1e3, e.connect + e.read + e.write + e.timeout, e.connect, e.read, e.write,
+    e.timeout, e.status,
     t.bad_sent, t.bad_4xx, t.bad_other, t.good_ok, t.good_failed))
 end
 EOF

@@ -110,6 +110,14 @@ TEST_CASE("serve parser: an example nested, without its trailing 1, or flat", "[
       parse_predict_request("{\"inputs\": [" + pixels_json(28, 28, 3) + "]}", kImages);
   CHECK(d.count == 1);
   CHECK(d.pixels == c.pixels);
+
+  // conv_bn's input_shape is [784] (reshaped inside): it takes the image's shapes all the same.
+  const InputSignature flat784 = make_input_signature({784});
+  const ExampleBatch e = parse_predict_request(
+      "{\"instances\": [" + pixels_json(28, 28, 3) + ", " + nested3 + "]}", flat784);
+  CHECK(e.count == 2);
+  CHECK(std::equal(e.pixels.begin(), e.pixels.begin() + 784, c.pixels.begin()));
+  CHECK(std::equal(e.pixels.begin() + 784, e.pixels.end(), b.pixels.begin()));
 }
 
 TEST_CASE("serve parser: {\"b64\": PNG} gets predict's preprocessing", "[serve]") {

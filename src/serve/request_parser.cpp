@@ -25,13 +25,22 @@ std::string type_name(const json& v) {
   return "a number";
 }
 
-// The shapes an example may come in: the model's, without its trailing 1s, and flat.
+// The shapes an example may come in: the model's, without its trailing 1s, flat, and for a
+// model of 784 inputs (an MNIST model, whatever its input_shape) the image's 28x28(x1).
 std::vector<Shape> accepted_shapes(const Shape& shape, int64_t size) {
-  std::vector<Shape> out{shape};
+  std::vector<Shape> out;
+  auto add = [&out](const Shape& s) {
+    if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  };
+  add(shape);
   Shape squeezed = shape;
   while (squeezed.size() > 1 && squeezed.back() == 1) squeezed.pop_back();
-  if (squeezed != shape) out.push_back(squeezed);
-  if (Shape{size} != shape && Shape{size} != squeezed) out.push_back(Shape{size});
+  add(squeezed);
+  if (size == kDigitPixels) {
+    add({kDigitSide, kDigitSide, 1});
+    add({kDigitSide, kDigitSide});
+  }
+  add({size});
   return out;
 }
 

@@ -6,7 +6,8 @@
 //
 // An example is one of:
 //   - nested arrays in the model's input shape ([28][28][1]), or that shape without its
-//     trailing 1s ([28][28]), or flat (784 numbers);
+//     trailing 1s ([28][28]), or flat (784 numbers); a model of 784 inputs takes [28][28][1]
+//     and [28][28] whatever its input_shape (conv_bn's is [784], reshaped inside);
 //   - {"b64": "..."}: a PNG/JPEG/BMP/PGM file, given `predict`'s preprocessing (src/image), for
 //     models of 28x28 inputs;
 //   - in the row format, an object {"images": <either of the above>} naming the input.
