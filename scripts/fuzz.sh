@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz mnistnet's input parsers with libFuzzer (clang, ASan + UBSan): the config parser, the IDX
-# reader, the model-file loader and the image decoder + digit preprocessor (tests/fuzz/).
+# reader, the model-file loader, the image decoder + digit preprocessor and the serve request parser (tests/fuzz/).
 #
-#   scripts/fuzz.sh [--seconds N] [target...]     targets: config idx model_file checkpoint image csv npz (default: all)
+#   scripts/fuzz.sh [--seconds N] [target...]     targets: config idx model_file checkpoint image csv npz serve_request (default: all)
 #
 # Installs clang and libFuzzer when missing, builds the targets in build-fuzz, then runs each for N
 # seconds (default 600), one after another, on its committed seed corpus tests/fuzz/corpus/<target>/
@@ -18,7 +18,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${MNISTNET_FUZZ_BUILD_DIR:-$root/build-fuzz}
-all_targets=(config idx model_file checkpoint image csv npz)
+all_targets=(config idx model_file checkpoint image csv npz serve_request)
 
 script_name=fuzz
 # shellcheck source=scripts/lib/common.sh

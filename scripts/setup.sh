@@ -18,7 +18,7 @@ script_name=setup
 source "$root/scripts/lib/common.sh"
 
 packages=(cmake g++ make libcli11-dev nlohmann-json3-dev libopenblas-dev libspdlog-dev catch2 libstb-dev
-  zlib1g-dev pkg-config libonnx-dev libprotobuf-dev libzip-dev libcsv-dev)
+  zlib1g-dev pkg-config libonnx-dev libprotobuf-dev libzip-dev libcsv-dev libcpp-httplib-dev)
 if [[ -n ${MNISTNET_EXTRA_PACKAGES:-} ]]; then
   read -r -a extra_packages <<<"$MNISTNET_EXTRA_PACKAGES"
   packages+=("${extra_packages[@]}")

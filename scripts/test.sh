@@ -12,7 +12,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${MNISTNET_BUILD_DIR:-$root/build}
 
-MNISTNET_EXTRA_PACKAGES="clang-format ${MNISTNET_EXTRA_PACKAGES:-}" bash "$root/scripts/setup.sh"
+# curl and python3: the clients of the serve end-to-end test (tests/serve/serve_e2e.py).
+MNISTNET_EXTRA_PACKAGES="clang-format curl python3 ${MNISTNET_EXTRA_PACKAGES:-}" bash "$root/scripts/setup.sh"
 
 # Every tracked C++ file is clang-formatted (.clang-format at the root); a difference fails the run.
 unformatted=$(cd "$root" && git ls-files '*.cpp' '*.h' | xargs -r clang-format --dry-run 2>&1 |

@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "core/cpu_blas_core.h"
 #include "core/cpu_dispatch.h"
+#include "cli/serve_command.h"
 #include "core/errors.h"
 
 namespace {
@@ -151,6 +152,34 @@ int main(int argc, char** argv) {
                          "Input layout: nchw ([N, C, H, W], default) or nhwc ([N, H, W, C])");
   export_cmd->add_option("--opset", export_options.opset, "ONNX opset, 13 to 17 (default: 17)");
   export_cmd->add_flag("-q,--quiet", export_options.quiet, "Print nothing");
+  mnistnet::ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "Serve a model over TensorFlow Serving's REST API (predict, classify, metrics)");
+  serve_cmd->add_option("-m,--model", serve.model, "Model file (.mnn; default: the latest run's)");
+  serve_cmd->add_option("--name", serve.name, "Model name in URLs (default: the model's name)");
+  serve_cmd->add_option("--host", serve.host, "Address to listen on (default 127.0.0.1)");
+  serve_cmd->add_option("--port", serve.port, "Port (default 8501; 0: any free port)")
+      ->check(CLI::Range(0, 65535));
+  serve_cmd->add_option("--threads", serve.threads, "Threads of the maths (default: all cores)")
+      ->check(non_negative);
+  serve_cmd->add_option("--max-batch", serve.max_batch, "Most examples per forward pass")
+      ->check(positive);
+  serve_cmd
+      ->add_option("--batch-timeout-us", serve.batch_timeout_us,
+                   "Longest wait for more requests to batch with the first (default 500)")
+      ->check(non_negative);
+  serve_cmd->add_option("--connections", serve.connections, "Clients served at once (default 64)")
+      ->check(positive);
+  serve_cmd->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body")
+      ->check(positive);
+  serve_cmd
+      ->add_option("--client-timeout-ms", serve.client_timeout_ms,
+                   "Read/write deadline for a slow client (default 5000)")
+      ->check(positive);
+  serve_cmd
+      ->add_option("--watch-ms", serve.watch_ms,
+                   "Check the model file for a change this often (0: only on SIGHUP)")
+      ->check(non_negative);
 
   try {
     app.parse(argc, argv);
@@ -169,6 +198,7 @@ int main(int argc, char** argv) {
     if (*report_cmd) return mnistnet::run_report(report);
     if (*sweep_cmd) return mnistnet::run_sweep(sweep);
     if (*export_cmd) return mnistnet::run_export(export_options);
+    if (*serve_cmd) return mnistnet::run_serve(serve);
   } catch (const mnistnet::UserError& e) {
     return print_error("error: ", e.what(), 2);
   } catch (const mnistnet::DivergenceError& e) {

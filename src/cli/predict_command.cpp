@@ -28,6 +28,7 @@
 #include "image/png_writer.h"
 #include "image/resize.h"
 #include "model/model_file.h"
+#include "serve/class_scores.h"
 
 namespace mnistnet {
 namespace fs = std::filesystem;
@@ -37,16 +38,11 @@ namespace {
 constexpr int64_t kBatch = 1000;  // images per model.predict call: 3 MiB of input
 constexpr int64_t kTop = 3;
 
-struct Guess {
-  int64_t digit;
-  float probability;
-};
-
 struct ImageResult {
   std::string file;            // as given on the command line
   std::string error;           // empty when the image was predicted
   std::vector<uint8_t> input;  // what the model sees: [rows, cols, channels] of its images
-  std::vector<Guess> top;      // best first
+  std::vector<ClassScore> top;      // best first
 };
 
 void print_error(const std::string& message) {
@@ -81,29 +77,6 @@ std::vector<uint8_t> prepare(const ModelMeta& meta, const std::string& file) {
                       static_cast<int>(s[1]), static_cast<int>(s[0]));
 }
 
-// The model's outputs for one example -> probabilities. A model without a final softmax
-// outputs logits, which the training loss turned into probabilities the same way.
-std::vector<float> probabilities(const float* outputs, int64_t n, bool already) {
-  std::vector<float> p(outputs, outputs + n);
-  if (already) return p;
-  const float top = *std::max_element(p.begin(), p.end());
-  double sum = 0.0;
-  for (float& v : p) sum += (v = std::exp(v - top));
-  for (float& v : p) v = static_cast<float>(v / sum);
-  return p;
-}
-
-std::vector<Guess> top_guesses(const std::vector<float>& p) {
-  std::vector<Guess> all;
-  for (size_t i = 0; i < p.size(); ++i) all.push_back({static_cast<int64_t>(i), p[i]});
-  const auto k = static_cast<std::ptrdiff_t>(std::min<size_t>(kTop, all.size()));
-  std::partial_sort(all.begin(), all.begin() + k, all.end(), [](const Guess& a, const Guess& b) {
-    return a.probability > b.probability || (a.probability == b.probability && a.digit < b.digit);
-  });
-  all.resize(static_cast<size_t>(k));
-  return all;
-}
-
 // Fills each readable image's top guesses; inputs are byte / pixel_divisor, as in training.
 void predict_all(Model& model, double pixel_divisor, std::vector<ImageResult*>& images) {
   const int64_t outputs = model.num_outputs();
@@ -119,9 +92,9 @@ void predict_all(Model& model, double pixel_divisor, std::vector<ImageResult*>& 
     }
     const float* y = model.predict(x.data(), static_cast<int64_t>(count));  // [count, outputs]
     for (size_t i = 0; i < count; ++i) {
-      const auto p =
-          probabilities(y + static_cast<int64_t>(i) * outputs, outputs, model.ends_with_softmax());
-      images[start + i]->top = top_guesses(p);
+      const auto p = output_probabilities(y + static_cast<int64_t>(i) * outputs, outputs,
+                                          model.ends_with_softmax());
+      images[start + i]->top = top_classes(p, kTop);
     }
   }
 }
@@ -139,11 +112,11 @@ double rounded(float p) { return std::round(static_cast<double>(p) * 1e6) / 1e6;
 void print_text(const std::vector<ImageResult>& results, const ModelMeta& meta) {
   for (const ImageResult& r : results) {
     if (!r.error.empty()) continue;  // already on stderr
-    std::printf("%s: %s (%.3f)  top %zu:", r.file.c_str(), class_name(meta, r.top[0].digit).c_str(),
-                static_cast<double>(r.top[0].probability), r.top.size());
+    std::printf("%s: %s (%.3f)  top %zu:", r.file.c_str(), class_name(meta, r.top[0].index).c_str(),
+                static_cast<double>(r.top[0].score), r.top.size());
     for (size_t i = 0; i < r.top.size(); ++i) {
-      std::printf("%s %s %.3f", i == 0 ? "" : ",", class_name(meta, r.top[i].digit).c_str(),
-                  static_cast<double>(r.top[i].probability));
+      std::printf("%s %s %.3f", i == 0 ? "" : ",", class_name(meta, r.top[i].index).c_str(),
+                  static_cast<double>(r.top[i].score));
     }
     std::printf("\n");
   }
@@ -157,14 +130,14 @@ void print_json(const std::vector<ImageResult>& results, const ModelMeta& meta) 
       continue;
     }
     nlohmann::ordered_json top = nlohmann::ordered_json::array();
-    for (const Guess& g : r.top)
-      top.push_back({{"digit", g.digit},
-                     {"class", class_name(meta, g.digit)},
-                     {"probability", rounded(g.probability)}});
+    for (const ClassScore& g : r.top)
+      top.push_back({{"digit", g.index},
+                     {"class", class_name(meta, g.index)},
+                     {"probability", rounded(g.score)}});
     out.push_back({{"file", r.file},
-                   {"digit", r.top[0].digit},
-                   {"class", class_name(meta, r.top[0].digit)},
-                   {"probability", rounded(r.top[0].probability)},
+                   {"digit", r.top[0].index},
+                   {"class", class_name(meta, r.top[0].index)},
+                   {"probability", rounded(r.top[0].score)},
                    {"top", top}});
   }
   // File names are bytes, not necessarily UTF-8: invalid sequences become U+FFFD, not an error.
