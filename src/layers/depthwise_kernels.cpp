@@ -5,6 +5,11 @@
 
 #include "core/parallel_for.h"
 
+// Vec is 32 bytes: in a build without AVX (the portable default) GCC notes that passing it by
+// value changes the ABI. These helpers have internal linkage and are inlined, so no call crosses
+// an ABI boundary. (They are not dispatched by CPU yet; conv_kernels_*.cpp show how.)
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 namespace mnistnet::depthwise_kernels {
 
 void pad_input(const Geometry& g, const float* x, int64_t batch, float* padded) {
