@@ -11,6 +11,7 @@
 #include "config/config_loader.h"
 #include "core/errors.h"
 #include "core/rng.h"
+#include "layers/activation.h"
 #include "model/loss.h"
 #include "model/model_file.h"
 #include "onnx/runtimes.h"
@@ -146,7 +147,11 @@ std::optional<Model> random_model(uint64_t seed) {
     return lo + static_cast<int64_t>(rng.uniform() * static_cast<double>(hi - lo + 1));
   };
   auto coin = [&] { return rng.uniform() < 0.5; };
-  const char* activations[] = {"relu", "sigmoid", "tanh", "linear"};
+  // Every activation the engine has but softmax (which only ends a model here).
+  std::vector<std::string> activations;
+  for (const char* name : {MNISTNET_ACTIVATION_NAMES})
+    if (std::string(name) != "softmax") activations.push_back(name);
+  const auto n_act = static_cast<int64_t>(activations.size()) - 1;
   nlohmann::json layers = nlohmann::json::array();
   const Shape image{pick(5, 13), pick(5, 13), pick(1, 3)};
   Shape input = image;
@@ -164,7 +169,7 @@ std::optional<Model> random_model(uint64_t seed) {
                           {"strides", {pick(1, 3), pick(1, 3)}},
                           {"padding", coin() ? "same" : "valid"},
                           {"use_bias", coin()},
-                          {"activation", activations[pick(0, 3)]}});
+                          {"activation", activations[static_cast<size_t>(pick(0, n_act))]}});
         break;
       case 2:
         layers.push_back({{"type", coin() ? "MaxPooling2D" : "AveragePooling2D"},
@@ -178,7 +183,8 @@ std::optional<Model> random_model(uint64_t seed) {
                           {"scale", coin()},
                           {"epsilon", coin() ? 1e-3 : 0.01}});
         if (coin())
-          layers.push_back({{"type", "Activation"}, {"activation", activations[pick(0, 2)]}});
+          layers.push_back({{"type", "Activation"},
+                            {"activation", activations[static_cast<size_t>(pick(0, n_act))]}});
     }
   }
   if (coin()) {
@@ -188,8 +194,9 @@ std::optional<Model> random_model(uint64_t seed) {
     layers.push_back({{"type", "Flatten"}});
   }
   if (coin()) {
-    layers.push_back(
-        {{"type", "Dense"}, {"units", pick(3, 20)}, {"activation", activations[pick(0, 3)]}});
+    layers.push_back({{"type", "Dense"},
+                      {"units", pick(3, 20)},
+                      {"activation", activations[static_cast<size_t>(pick(0, n_act))]}});
     if (coin()) layers.push_back({{"type", "BatchNormalization"}});
     if (coin()) layers.push_back({{"type", "Dropout"}, {"rate", 0.25}});
   }

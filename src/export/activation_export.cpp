@@ -20,6 +20,59 @@ Value relu(LayerExport& e, const Value& v) { return unary(e, v, "Relu"); }
 Value sigmoid(LayerExport& e, const Value& v) { return unary(e, v, "Sigmoid"); }
 Value tanh_(LayerExport& e, const Value& v) { return unary(e, v, "Tanh"); }
 
+// The activations the coming layers bring, in Keras 3's definitions (the random-model test
+// draws from MNISTNET_ACTIVATION_NAMES, so each is checked against both runtimes once the
+// engine has it).
+Value elu(LayerExport& e, const Value& v) { return unary(e, v, "Elu"); }    // alpha 1
+Value selu(LayerExport& e, const Value& v) { return unary(e, v, "Selu"); }  // ONNX's defaults
+Value softplus(LayerExport& e, const Value& v) { return unary(e, v, "Softplus"); }
+
+Value with_name(const Value& v, std::string name) {
+  Value out = v;
+  out.reshaped_from.clear();
+  out.name = std::move(name);
+  return out;
+}
+
+// leaky_relu(x, negative_slope=0.2).
+Value leaky_relu(LayerExport& e, const Value& v) {
+  return with_name(v,
+                   e.graph.node("LeakyRelu", {v.name}, e.name + "_LeakyRelu", {{"alpha", 0.2f}}));
+}
+
+// relu6 = min(max(x, 0), 6).
+Value relu6(LayerExport& e, const Value& v) {
+  return with_name(v, e.graph.node("Clip",
+                                   {v.name, e.graph.floats(e.name + "_zero", {}, {0.0f}),
+                                    e.graph.floats(e.name + "_six", {}, {6.0f})},
+                                   e.name + "_Relu6"));
+}
+
+// swish = silu = x * sigmoid(x).
+Value swish(LayerExport& e, const Value& v) {
+  const std::string s = e.graph.node("Sigmoid", {v.name}, e.name + "_Sigmoid");
+  return with_name(v, e.graph.node("Mul", {v.name, s}, e.name + "_Swish"));
+}
+
+// hard_swish = x * relu6(x + 3) / 6 = x * HardSigmoid(x; 1/6, 1/2) (HardSwish needs opset 14).
+Value hard_swish(LayerExport& e, const Value& v) {
+  const std::string s = e.graph.node("HardSigmoid", {v.name}, e.name + "_HardSigmoid",
+                                     {{"alpha", 1.0f / 6.0f}, {"beta", 0.5f}});
+  return with_name(v, e.graph.node("Mul", {v.name, s}, e.name + "_HardSwish"));
+}
+
+// gelu (approximate=False) = x / 2 * (1 + erf(x / sqrt(2))) (Gelu itself needs opset 20).
+Value gelu(LayerExport& e, const Value& v) {
+  const std::string scaled = e.graph.node(
+      "Mul", {v.name, e.graph.floats(e.name + "_rsqrt2", {}, {0.70710678f})}, e.name + "_scaled");
+  const std::string erf = e.graph.node("Erf", {scaled}, e.name + "_Erf");
+  const std::string one =
+      e.graph.node("Add", {erf, e.graph.floats(e.name + "_one", {}, {1.0f})}, e.name + "_1erf");
+  const std::string half = e.graph.node(
+      "Mul", {v.name, e.graph.floats(e.name + "_half", {}, {0.5f})}, e.name + "_half_x");
+  return with_name(v, e.graph.node("Mul", {half, one}, e.name + "_Gelu"));
+}
+
 Value softmax(LayerExport& e, const Value& v) {
   Value out = to_keras(e.graph, v);
   out.reshaped_from.clear();
@@ -29,9 +82,18 @@ Value softmax(LayerExport& e, const Value& v) {
 
 const std::map<std::string, Emit>& activations() {
   static const std::map<std::string, Emit> table = {
+      {"elu", elu},
+      {"gelu", gelu},
+      {"hard_swish", hard_swish},
+      {"leaky_relu", leaky_relu},
       {"relu", relu},
+      {"relu6", relu6},
+      {"selu", selu},
       {"sigmoid", sigmoid},
+      {"silu", swish},
       {"softmax", softmax},
+      {"softplus", softplus},
+      {"swish", swish},
       {"tanh", tanh_},
   };
   return table;
