@@ -82,7 +82,7 @@ TEST_CASE("Wrong types and choices are reported", "[config][errors]") {
              Contains("/training/optimizer/type: expected one of \"sgd\", \"adam\""));
   CHECK_THAT(error_of(kDense2, {"model.layers.0.activation=relux"}),
              Contains("/model/layers/0/activation: expected one of"));
-  CHECK_THAT(error_of(kDense2, {"data.dataset=cifar"}), Contains("/data/dataset"));
+  CHECK_THAT(error_of(kDense2, {"data.dataset=../cifar"}), Contains("/data/dataset"));
   CHECK_THAT(error_of(kDense2, {"training.optimizer.learning_rate=-1"}),
              Contains("/training/optimizer/learning_rate: expected a number >= 0"));
 }
