@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
       ->check(positive);
   serve_cmd
       ->add_option("--batch-timeout-us", serve.batch_timeout_us,
-                   "Longest wait for more requests to batch with the first (default 500)")
+                   "Longest wait for more requests to batch with the first (default 0)")
       ->check(non_negative);
   serve_cmd->add_option("--connections", serve.connections, "Clients served at once (default 64)")
       ->check(positive);

@@ -12,7 +12,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <stdexcept>
@@ -96,6 +98,7 @@ int run_serve(const ServeOptions& options) {
   }
   if (options.watch_ms > 0) store.watch(std::chrono::milliseconds(options.watch_ms));
 
+  std::atomic<bool> listen_done{false};
   std::thread signal_thread([&] {
     for (;;) {
       char c = 0;
@@ -107,6 +110,10 @@ int run_serve(const ServeOptions& options) {
         continue;
       }
       spdlog::info("signal {}: finishing the requests in flight", static_cast<int>(c));
+      // httplib's stop() does nothing before listening has begun (a signal during start-up).
+      while (!server.is_running() && !listen_done.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
       server.stop();
       return;
     }
@@ -117,7 +124,8 @@ int run_serve(const ServeOptions& options) {
               options.host.c_str(), port, name.c_str());
   std::fflush(stdout);
   server.listen_after_bind();  // returns after stop(), once every connection's thread is done
-  const char done = 0;         // ends the signal thread if no signal did
+  listen_done = true;
+  const char done = 0;  // ends the signal thread if no signal did
   [[maybe_unused]] const ssize_t n = write(g_signal_pipe[1], &done, 1);
   signal_thread.join();
   spdlog::info("stopped");

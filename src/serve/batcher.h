@@ -21,8 +21,8 @@ struct ServedModel;
 class ServeMetrics;
 
 struct BatcherOptions {
-  int64_t max_batch = 64;                        // examples per forward pass
-  std::chrono::microseconds batch_timeout{500};  // the longest a request waits for company
+  int64_t max_batch = 64;                      // examples per forward pass
+  std::chrono::microseconds batch_timeout{0};  // the longest a request waits for company
 };
 
 // One request's examples. The caller owns it and blocks in DynamicBatcher::run until done.
