@@ -29,6 +29,8 @@ int run_eval(const EvalOptions& options) {
                           {"data", data_dir.string()}};
     std::printf("%s\n", out.dump().c_str());
   } else {
+    std::printf("Model %s, test data %s\n", model_path.string().c_str(),
+                (data_dir / "t10k").string().c_str());
     std::printf("%lld/%lld - loss: %.4f - accuracy: %.4f\n", static_cast<long long>(e.count),
                 static_cast<long long>(e.count), e.loss, e.accuracy);
   }

@@ -190,6 +190,7 @@ int run_predict(const PredictOptions& options) {
   if (options.json) {
     print_json(results);
   } else {
+    std::printf("Model %s\n", model_path.string().c_str());  // which one: it may be runs/latest's
     print_text(results);
   }
   const bool all_read = readable.size() == results.size();
