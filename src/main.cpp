@@ -194,15 +194,15 @@ int main(int argc, char** argv) {
   }
   if (*version_cmd) return std::printf("%s\n", version.c_str()) < 0 ? 1 : 0;
   if (*help_cmd) {
-    if (help_topic.empty()) return std::printf("%s", app.help().c_str()) < 0 ? 1 : 0;
-    const CLI::App* topic = nullptr;
+    const CLI::App* topic = &app;  // (app.help() would describe the selected command: help)
     for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
       if (sub->get_name() == help_topic) topic = sub;
-    if (!topic)
+    if (topic == &app && !help_topic.empty())
       return print_error(
           "error: ",
           explain_command_line(describe_commands(app), {help_topic}, "unknown command").c_str(), 2);
-    return std::printf("%s", topic->help().c_str()) < 0 ? 1 : 0;
+    const std::string text = app.get_formatter()->make_help(topic, "", CLI::AppFormatMode::Normal);
+    return std::printf("%s", text.c_str()) < 0 ? 1 : 0;
   }
 
   try {

@@ -5,6 +5,7 @@
 #include "cli/command_line_errors.h"
 #include "cli_runner.h"
 #include "core/did_you_mean.h"
+#include "synthetic_idx.h"
 #include "text_file.h"
 
 using namespace mnistnet;
@@ -92,7 +93,8 @@ TEST_CASE("A bad number says it is not a number; ranges say the bound", "[cli][e
         "integer\n");
   CHECK_THAT(cli.error("eval --batch-size 0"),
              Contains("--batch-size: expected a positive integer up to 2147483647, got 0"));
-  CHECK_THAT(cli.error("bench --config x --warmup -1"),
+  const std::string config = write_text(cli.dir.path, "c.json", "{}");
+  CHECK_THAT(cli.error("bench --config '" + config + "' --warmup -1"),
              Contains("--warmup: expected a non-negative integer"));
   CHECK_THAT(cli.error("sweep --jobs 99999999999999999999"),
              Contains("--jobs: expected a positive integer up to 2147483647"));
@@ -104,8 +106,7 @@ TEST_CASE("Other parser complaints are one line naming the command", "[cli][erro
   CHECK_THAT(cli.error("predict"), Contains("mnistnet: error: predict: images is required"));
 }
 
-TEST_CASE("Help texts carry no validator noise; help and version are commands",
-          "[cli][e2e]") {
+TEST_CASE("Help texts carry no validator noise; help and version are commands", "[cli][e2e]") {
   Cli cli;
   const CliResult help = cli.run("eval --help");
   CHECK(help.exit_code == 0);

@@ -5,12 +5,9 @@
 
 #include "config/config_loader.h"
 #include "core/errors.h"
-#include "text_file.h"
 
 using namespace mnistnet;
 using Catch::Contains;
-using mnistnet::testing::TempDir;
-using mnistnet::testing::write_text;
 
 namespace {
 
@@ -56,8 +53,9 @@ TEST_CASE("Known-key lists name every key the section parses", "[config][errors]
 }
 
 TEST_CASE("Near misses get did-you-mean", "[config][errors][guesses]") {
-  CHECK_THAT(error_of(kDense, {"data.shufle_buffer=100"}),
-             Contains("x.json: /data/shufle_buffer: unknown key; did you mean \"shuffle_buffer\"?"));
+  CHECK_THAT(
+      error_of(kDense, {"data.shufle_buffer=100"}),
+      Contains("x.json: /data/shufle_buffer: unknown key; did you mean \"shuffle_buffer\"?"));
   CHECK_THAT(error_of(kDense, {"training.epoch=3"}),
              Contains("/training/epoch: unknown key; did you mean \"epochs\"?"));
   CHECK_THAT(error_of(kDense, {"training.early_stopping.patiense=3"}),
@@ -77,7 +75,8 @@ TEST_CASE("Keras's spellings: optimizer as a string, class names, module names",
   // --set reaches into it: the string became {"type": "adam"} before the overrides.
   c = load(text, {"training.optimizer.learning_rate=0.01"});
   CHECK(c.training.optimizer.learning_rate == 0.01);
-  CHECK(c.resolved["training"]["optimizer"] == nlohmann::json{{"type", "adam"}, {"learning_rate", 0.01}});
+  CHECK(c.resolved["training"]["optimizer"] ==
+        nlohmann::json{{"type", "adam"}, {"learning_rate", 0.01}});
 
   CHECK(load(kDense, {"training.optimizer.type=Adam"}).training.optimizer.type == "adam");
   CHECK(load(kDense, {"training.optimizer.type=SGD"}).training.optimizer.type == "sgd");
@@ -92,9 +91,10 @@ TEST_CASE("A key in the wrong place gets the path that works", "[config][errors]
                       "(--set training.epochs=1)"));
   CHECK_THAT(error_of(kDense, {"batch_size=64"}),
              Contains("it belongs at /training/batch_size (--set training.batch_size=64)"));
-  CHECK_THAT(error_of(kDense, {"training.patience=3"}),
-             Contains("/training/patience: unknown key; it belongs at "
-                      "/training/early_stopping/patience (--set training.early_stopping.patience=3)"));
+  CHECK_THAT(
+      error_of(kDense, {"training.patience=3"}),
+      Contains("/training/patience: unknown key; it belongs at "
+               "/training/early_stopping/patience (--set training.early_stopping.patience=3)"));
   CHECK_THAT(error_of(kDense, {"learning_rate=0.1"}),
              Contains("(--set training.optimizer.learning_rate=0.1)"));
 

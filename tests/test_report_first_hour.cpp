@@ -64,27 +64,28 @@ TEST_CASE("predictions.png writes a wrong digit's true label after the predictio
     int red_max = -1, dark_min = width, dark = 0, red = 0;
     for (int y = label_top; y < height; ++y)
       for (int x = cell * cell_w; x < (cell + 1) * cell_w; ++x) {
-        const uint8_t* p = pixels + (static_cast<size_t>(y) * static_cast<size_t>(width) +
-                                     static_cast<size_t>(x)) * 3;
+        const uint8_t* p =
+            pixels +
+            (static_cast<size_t>(y) * static_cast<size_t>(width) + static_cast<size_t>(x)) * 3;
         if (p[0] > 180 && p[1] < 80) red_max = std::max(red_max, x), ++red;
         if (p[0] == 60 && p[1] == 60 && p[2] == 60) dark_min = std::min(dark_min, x), ++dark;
       }
     return std::array<int, 4>{red, dark, red_max, dark_min};
   };
   const auto wrong = spans(0), right = spans(1);
-  CHECK(wrong[0] > 0);          // "7" in red
-  CHECK(wrong[1] > 0);          // "(2)" in dark grey
-  CHECK(wrong[2] < wrong[3]);   // after it
-  CHECK(right[0] == 0);         // a right one: its label alone, dark
+  CHECK(wrong[0] > 0);         // "7" in red
+  CHECK(wrong[1] > 0);         // "(2)" in dark grey
+  CHECK(wrong[2] < wrong[3]);  // after it
+  CHECK(right[0] == 0);        // a right one: its label alone, dark
   CHECK(right[1] > 0);
-  CHECK(right[1] < wrong[1]);   // one digit, not three glyphs
+  CHECK(right[1] < wrong[1]);  // one digit, not three glyphs
   stbi_image_free(pixels);
 }
 
 TEST_CASE("Images of formats predict does not read are named", "[image][errors]") {
   CHECK(unread_format_name(bytes_of("GIF89a\x01\x00")) == "GIF");
   CHECK(unread_format_name(bytes_of(std::string("II*\0", 4))) == "TIFF");
-  CHECK(unread_format_name(bytes_of("RIFF\x10\x00\x00\x00WEBPVP8 ")) == "WebP");
+  CHECK(unread_format_name(bytes_of(std::string("RIFF\x10\x00\x00\x00WEBPVP8 ", 16))) == "WebP");
   CHECK(unread_format_name(bytes_of("P2\n3 3\n255\n")).rfind("plain-text", 0) == 0);
   CHECK(unread_format_name(bytes_of("hello")).empty());
   try {

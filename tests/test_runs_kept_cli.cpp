@@ -32,16 +32,17 @@ std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
 
 TEST_CASE("train refuses a directory holding a finished run unless --force", "[runs][e2e]") {
   SweepFixture f;
-  const std::string train =
-      "train -q --config '" + f.config + "' --set training.epochs=1 --data '" + f.data.string() + "'";
+  const std::string train = "train -q --config '" + f.config +
+                            "' --set training.epochs=1 --data '" + f.data.string() + "'";
   REQUIRE(f.run(train + " --run-dir runs/a").exit_code == 0);
   const std::string model_before = slurp(f.work / "runs/a/model.mnn");
 
   const CliResult again = f.run(train + " --run-dir runs/a --set seed=9");
   CHECK(again.exit_code == 2);
-  CHECK_THAT(again.err, StartsWith("mnistnet: error: runs/a: holds a finished run (summary.json, "
-                                   "val_accuracy ") &&
-                            Contains("); train into another --run-dir, or add --force to replace it"));
+  CHECK_THAT(again.err,
+             StartsWith("mnistnet: error: runs/a: holds a finished run (summary.json, "
+                        "val_accuracy ") &&
+                 Contains("); train into another --run-dir, or add --force to replace it"));
   CHECK(slurp(f.work / "runs/a/model.mnn") == model_before);  // untouched
 
   const CliResult forced = f.run(train + " --run-dir runs/a --set seed=9 --force");
@@ -69,8 +70,8 @@ TEST_CASE("eval and predict say which model they use; the lookup says where it l
 
   fs::remove_all(f.work / "runs" / "a");
   const CliResult gone = f.run("eval --data '" + f.data.string() + "'");
-  CHECK_THAT(gone.err, Contains((f.work / "runs" / "latest").string() +
-                                " -> runs/a, which does not exist"));
+  CHECK_THAT(gone.err,
+             Contains((f.work / "runs" / "latest").string() + " -> runs/a, which does not exist"));
 }
 
 TEST_CASE("One epoch numbering: console, summary.json and the report count from 1",
@@ -124,8 +125,7 @@ TEST_CASE("report A B without --out writes beside the runs", "[runs][e2e][report
 TEST_CASE("A sweep names its best trial's model, points latest at it, plots its batches",
           "[runs][e2e][sweep]") {
   SweepFixture f;
-  const std::string grid =
-      f.sweep_file("g.json", R"({"fixed": {"training.epochs": 1},
+  const std::string grid = f.sweep_file("g.json", R"({"fixed": {"training.epochs": 1},
         "grid": {"training.optimizer.learning_rate": [0.3, 0.00001, 0.01]}})");
   const fs::path out = f.dir.path / "sweep";
   const CliResult r = f.run("sweep " + f.sweep_args(grid, out) + " --jobs 1");
