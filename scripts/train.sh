@@ -8,6 +8,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${MNISTNET_BUILD_DIR:-$root/build}
 [[ $build == /* ]] || build=$PWD/$build # we cd to the repo root before running it
 
+# Training needs the binary only: the test suite is not built here (scripts/test.sh builds it).
+export MNISTNET_BUILD_TARGETS=${MNISTNET_BUILD_TARGETS:-mnistnet}
 if [[ -x $build/mnistnet ]]; then
   if ! out=$(bash "$root/scripts/setup.sh" 2>&1); then
     printf '%s\n' "$out" >&2

@@ -1,15 +1,19 @@
 // mnistnet's entry point: command-line parsing and the mapping from errors to exit codes
 // (0 success, 2 user error, 3 diverged, 1 internal failure). No logic lives here.
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
+#include "cli/command_line_errors.h"
 #include "cli/commands.h"
+#include "cli/serve_command.h"
 #include "core/cpu_blas_core.h"
 #include "core/cpu_dispatch.h"
-#include "cli/serve_command.h"
 #include "core/errors.h"
 
 namespace {
@@ -20,19 +24,57 @@ int print_error(const char* kind, const char* what, int code) {
   return code;
 }
 
+// An integer option of at least `min`. CLI11's Range prints "INT:INT in [1 - 2147483647]" in
+// the help and calls "abc" "not in range"; this says what is wrong, and nothing in the help.
+CLI::Validator integer_at_least(int64_t min) {
+  return CLI::Validator(
+      [min](std::string& text) -> std::string {
+        const std::string expected = min == 1   ? "a positive integer"
+                                     : min == 0 ? "a non-negative integer"
+                                                : "an integer >= " + std::to_string(min);
+        int64_t value = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+        if (ptr != end || text.empty() ||
+            (ec != std::errc() && ec != std::errc::result_out_of_range))
+          return "\"" + text + "\" is not a number; expected " + expected;
+        if (ec != std::errc() || value < min || value > INT32_MAX)
+          return "expected " + expected + " up to " + std::to_string(INT32_MAX) + ", got " + text;
+        return "";
+      },
+      "");
+}
+
+// The commands and their options, as the error explanations see them.
+std::vector<mnistnet::CommandLineCommand> describe_commands(const CLI::App& app) {
+  std::vector<mnistnet::CommandLineCommand> commands;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    mnistnet::CommandLineCommand c{sub->get_name(), {}};
+    for (const CLI::Option* opt : sub->get_options()) {
+      mnistnet::CommandLineOption o;
+      for (const std::string& n : opt->get_snames()) o.names.push_back("-" + n);
+      for (const std::string& n : opt->get_lnames()) o.names.push_back("--" + n);
+      o.takes_value = opt->get_type_size_max() > 0;
+      if (!o.names.empty()) c.options.push_back(std::move(o));
+    }
+    commands.push_back(std::move(c));
+  }
+  return commands;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   mnistnet::select_blas_kernels(argv);  // may re-execute the program once, before anything runs
   CLI::App app{"mnistnet: train, evaluate and inspect neural networks on MNIST-style data"};
-  app.set_version_flag("--version", [] {
+  // The version and the machine (CPU, BLAS core, kernels), for --version and `version`.
+  const auto version_text = [] {
     return std::string("mnistnet ") + MNISTNET_VERSION + "\n" + mnistnet::machine_description();
-  });
+  };
+  app.set_version_flag("--version", version_text);
   app.require_subcommand(1);
-  // CLI::PositiveNumber says "not in range 0.000000 to
-  // 1797693134862315708145274237317043567980...".
-  const auto positive = CLI::Range(int64_t{1}, int64_t{INT32_MAX});
-  const auto non_negative = CLI::Range(int64_t{0}, int64_t{INT32_MAX});
+  const CLI::Validator positive = integer_at_least(1);
+  const CLI::Validator non_negative = integer_at_least(0);
 
   mnistnet::TrainOptions train;
   auto* train_cmd = app.add_subcommand("train", "Train a model from a JSON config");
@@ -50,7 +92,8 @@ int main(int argc, char** argv) {
                    "Start from a trained model's weights (.mnn or checkpoint), fresh optimizer")
       ->check(CLI::ExistingFile);
   train_cmd->add_flag("--force", train.force,
-                      "With --resume: continue even if the config differs from the run's");
+                      "Replace a finished run in the run directory; with --resume: continue even "
+                      "if the config differs");
 
   mnistnet::EvalOptions eval;
   auto* eval_cmd = app.add_subcommand("eval", "Evaluate a saved model on the test set");
@@ -108,8 +151,9 @@ int main(int argc, char** argv) {
   report_cmd->add_option("runs", report.run_dirs, "Run directories")
       ->required()
       ->check(CLI::ExistingDirectory);
-  report_cmd->add_option("-o,--out", report.out,
-                         "Output file when comparing several runs (default: report.html)");
+  report_cmd->add_option(
+      "-o,--out", report.out,
+      "Output file when comparing several runs (default: comparison.html in their parent)");
   report_cmd->add_option("--data", report.data_dir, "Directory with the IDX files");
 
   mnistnet::SweepOptions sweep;
@@ -180,13 +224,32 @@ int main(int argc, char** argv) {
       ->add_option("--watch-ms", serve.watch_ms,
                    "Check the model file for a change this often (0: only on SIGHUP)")
       ->check(non_negative);
+  // `mnistnet help [COMMAND]` and `mnistnet version`, as git and cargo have them.
+  std::string help_topic;
+  auto* help_cmd = app.add_subcommand("help", "Print this help, or a command's: help COMMAND");
+  help_cmd->add_option("command", help_topic, "The command");
+  auto* version_cmd = app.add_subcommand("version", "Print the version");
 
   try {
     app.parse(argc, argv);
     sweep.jobs_given = jobs_opt->count() > 0;
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    return print_error(
+        "error: ", explain_command_line(describe_commands(app), args, e.what()).c_str(), 2);
+  }
+  if (*version_cmd) return std::printf("%s\n", version_text().c_str()) < 0 ? 1 : 0;
+  if (*help_cmd) {
+    const CLI::App* topic = &app;  // (app.help() would describe the selected command: help)
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      if (sub->get_name() == help_topic) topic = sub;
+    if (topic == &app && !help_topic.empty())
+      return print_error(
+          "error: ",
+          explain_command_line(describe_commands(app), {help_topic}, "unknown command").c_str(), 2);
+    const std::string text = app.get_formatter()->make_help(topic, "", CLI::AppFormatMode::Normal);
+    return std::printf("%s", text.c_str()) < 0 ? 1 : 0;
   }
 
   try {

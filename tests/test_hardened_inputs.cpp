@@ -268,8 +268,8 @@ TEST_CASE("Fuzz: formats predict does not promise (GIF, TGA, HDR ...) are refuse
           "[fuzz][image]") {
   CHECK_THAT(
       error_of<ImageError>([&] { decode_grey_image(bytes_of("GIF89a\x01\x00\x01\x00"), "a.gif"); }),
-      Contains("a.gif: not a readable image (PNG, JPEG, BMP or PGM expected): unrecognised first "
-               "bytes"));
+      Contains("a.gif: not a readable image (PNG, JPEG, BMP or PGM expected): this is GIF; "
+               "convert it to PNG first"));
   CHECK_THAT(error_of<ImageError>([&] { decode_grey_image(bytes_of("#?RADIANCE\n"), "a.hdr"); }),
              Contains("unrecognised first bytes"));
 }

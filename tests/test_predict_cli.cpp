@@ -73,8 +73,10 @@ TEST_CASE("predict prints each image's digit, probability and top 3", "[predict]
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.err.empty());
-  const auto lines = lines_of(r.out);
-  REQUIRE(lines.size() == 4);
+  auto lines = lines_of(r.out);
+  REQUIRE(lines.size() == 5);
+  CHECK(lines[0].rfind("Model ", 0) == 0);  // which model answered, first
+  lines.erase(lines.begin());
   const std::regex format(
       R"((.*): (\d) \((\d\.\d{3})\)  top 3: (\d) (\d\.\d{3}), \d \d\.\d{3}, \d \d\.\d{3})");
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -227,5 +229,6 @@ TEST_CASE("predict without --model and without runs/latest says how to get a mod
   const int status = std::system(command.c_str());
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 2);
-  CHECK_THAT(slurp(err), Contains("no --model given and no finished run in runs/latest"));
+  CHECK_THAT(slurp(err), Contains("no --model given, and ") &&
+                             Contains("runs/latest does not exist") && Contains("--model FILE"));
 }

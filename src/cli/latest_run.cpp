@@ -39,10 +39,24 @@ std::optional<fs::path> find_run_model(const fs::path& run_dir) {
 
 fs::path resolve_model_path(const std::string& given) {
   if (!given.empty()) return given;
-  if (auto model = find_run_model(fs::path("runs") / "latest")) return *model;
-  throw UserError(
-      "no --model given and no finished run in runs/latest; train one first, e.g. "
-      "scripts/train.sh --config configs/conv_bn.json, or pass --model FILE");
+  const fs::path link = fs::path("runs") / "latest";
+  std::error_code ec;
+  // Through the link to the run it names (runs/dense2/model.mnn): the user sees which run it is.
+  fs::path run_dir = link;
+  if (fs::is_symlink(link, ec)) {
+    const fs::path target = fs::read_symlink(link, ec);
+    if (!ec) run_dir = target.is_absolute() ? target : link.parent_path() / target;
+  }
+  if (auto model = find_run_model(run_dir)) return *model;
+  const std::string where = fs::absolute(link).lexically_normal().string();
+  const std::string why = !fs::exists(fs::symlink_status(link, ec)) ? " does not exist"
+                          : fs::exists(run_dir, ec)
+                              ? " -> " + run_dir.string() + " holds no model.mnn"
+                              : " -> " + run_dir.string() + ", which does not exist";
+  throw UserError("no --model given, and " + where + why +
+                  " (train points runs/latest, in its working directory, at each finished run "
+                  "under runs/); pass --model FILE, or train one first: scripts/train.sh --config "
+                  "configs/dense2.json");
 }
 
 }  // namespace mnistnet

@@ -39,10 +39,10 @@ constexpr int64_t kBatch = 1000;  // images per model.predict call: 3 MiB of inp
 constexpr int64_t kTop = 3;
 
 struct ImageResult {
-  std::string file;            // as given on the command line
-  std::string error;           // empty when the image was predicted
-  std::vector<uint8_t> input;  // what the model sees: [rows, cols, channels] of its images
-  std::vector<ClassScore> top;      // best first
+  std::string file;             // as given on the command line
+  std::string error;            // empty when the image was predicted
+  std::vector<uint8_t> input;   // what the model sees: [rows, cols, channels] of its images
+  std::vector<ClassScore> top;  // best first
 };
 
 void print_error(const std::string& message) {
@@ -231,6 +231,7 @@ int run_predict(const PredictOptions& options) {
   if (options.json) {
     print_json(results, loaded.meta);
   } else {
+    std::printf("Model %s\n", model_path.string().c_str());  // which one: it may be runs/latest's
     print_text(results, loaded.meta);
   }
   const bool all_read = readable.size() == results.size();

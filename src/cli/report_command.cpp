@@ -47,6 +47,25 @@ void report_one_run(const fs::path& run_dir, const ReportOptions& options) {
               (run_dir / "predictions.png").string().c_str());
 }
 
+// The deepest directory holding all of `dirs` (runs/a, runs/b -> runs; a, b -> .).
+fs::path common_parent(const std::vector<std::string>& dirs) {
+  std::vector<fs::path> parents;
+  for (const std::string& d : dirs) {
+    fs::path p = fs::path(d).lexically_normal();
+    if (p.filename().empty()) p = p.parent_path();  // "runs/a/"
+    parents.push_back(p.parent_path());
+  }
+  fs::path common = parents.front();
+  for (const fs::path& p : parents) {
+    fs::path shared;
+    for (auto a = common.begin(), b = p.begin(); a != common.end() && b != p.end() && *a == *b;
+         ++a, ++b)
+      shared /= *a;
+    common = shared;
+  }
+  return common.empty() ? fs::path(".") : common;
+}
+
 void report_comparison(const ReportOptions& options) {
   std::vector<RunHistory> runs;
   std::set<std::string> names;
@@ -59,7 +78,9 @@ void report_comparison(const ReportOptions& options) {
   if (clash)
     for (size_t i = 0; i < runs.size(); ++i)
       runs[i].name = fs::path(options.run_dirs[i]).lexically_normal().string();
-  const fs::path out = options.out.empty() ? fs::path("report.html") : fs::path(options.out);
+  // Beside the runs (their common parent directory), not wherever the command happened to run.
+  const fs::path out = options.out.empty() ? common_parent(options.run_dirs) / "comparison.html"
+                                           : fs::path(options.out);
   write_file_atomically(out, render_comparison_html(runs));
   std::printf("Wrote %s (%zu runs)\n", out.string().c_str(), runs.size());
 }

@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/commands.h"
+#include "cli/latest_run.h"
 #include "config/config_loader.h"
 #include "core/atomic_file.h"
 #include "core/errors.h"
@@ -101,6 +103,13 @@ int publish(const fs::path& out, const std::vector<TrialResult>& results, bool q
   size_t unfinished = 0;
   for (const TrialResult& r : results)
     if (!trial_finished(r)) ++unfinished;
+  // The trials each pointed OUT/latest at themselves as they finished; it names the best one.
+  std::optional<fs::path> best_model;
+  if (!results.empty() && results.front().status == "ok") {
+    const fs::path best_dir = out / results.front().trial.name;
+    best_model = find_run_model(best_dir);
+    if (best_model) mark_latest_run(best_dir);
+  }
   if (!quiet) {
     std::printf("\n%s", leaderboard_table(results).c_str());
     for (const TrialResult& r : results)
@@ -110,6 +119,9 @@ int publish(const fs::path& out, const std::vector<TrialResult>& results, bool q
                 (out / "leaderboard.csv").string().c_str(), (out / "report.html").string().c_str(),
                 plotted);
     if (unfinished) std::printf("%zu of %zu trials did not finish\n", unfinished, results.size());
+    if (best_model)
+      std::printf("Best trial %s: %s (also %s)\n", results.front().trial.name.c_str(),
+                  best_model->string().c_str(), (out / "latest").string().c_str());
   }
   std::fflush(stdout);
   return unfinished ? kSweepUnfinishedExit : 0;

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <tuple>
 
@@ -52,7 +53,8 @@ nlohmann::json run_summary_json(const std::vector<EpochResult>& results, const f
   int best_epoch = 0;
   for (const EpochResult& r : results) {
     seconds += r.seconds;
-    if (r.val_accuracy > best) best = r.val_accuracy, best_epoch = r.epoch;
+    // 1-based, as the console's "Epoch 7/10" counts (metrics.csv's column is Keras's 0-based).
+    if (r.val_accuracy > best) best = r.val_accuracy, best_epoch = r.epoch + 1;
   }
   return {{"config", config.name},       {"accuracy", last.accuracy},
           {"loss", last.loss},           {"val_accuracy", last.val_accuracy},
@@ -60,6 +62,31 @@ nlohmann::json run_summary_json(const std::vector<EpochResult>& results, const f
           {"best_epoch", best_epoch},    {"epochs", results.size()},
           {"seconds", seconds},          {"seed", config.seed},
           {"model", model_path.string()}};
+}
+
+// A new run never replaces a finished or resumable one by accident: that is a lost result.
+void refuse_to_replace_run(const fs::path& run_dir, bool force) {
+  if (force) return;
+  std::error_code ec;
+  if (fs::exists(run_dir / "summary.json", ec)) {
+    std::string what;
+    std::ifstream in(run_dir / "summary.json");
+    const auto summary = nlohmann::json::parse(in, nullptr, false);
+    if (summary.is_object() && summary.contains("val_accuracy") &&
+        summary["val_accuracy"].is_number()) {
+      char text[64];
+      std::snprintf(text, sizeof text, ", val_accuracy %.4f",
+                    summary["val_accuracy"].get<double>());
+      what = text;
+    }
+    throw UserError(run_dir.string() + ": holds a finished run (summary.json" + what +
+                    "); train into another --run-dir, or add --force to replace it");
+  }
+  if (!list_checkpoints(run_dir).empty())
+    throw UserError(run_dir.string() +
+                    ": holds an unfinished run (checkpoints); continue it with mnistnet train "
+                    "--resume " +
+                    run_dir.string() + ", or add --force to start it over");
 }
 
 // The config of a resumed run: the checkpoint's, or the one given (--config and/or --set),
@@ -120,8 +147,6 @@ int run_train(const TrainOptions& options) {
     throw UserError(
         "train: --resume continues a run with its own weights and optimizer; --weights starts a "
         "new run from trained weights: give one of them");
-  if (options.force && options.resume.empty())
-    throw UserError("train: --force only applies to --resume");
 
   std::optional<Checkpoint> checkpoint;
   Config config;
@@ -137,6 +162,7 @@ int run_train(const TrainOptions& options) {
   } else {
     config = load_config(options.config, options.overrides);
     run_dir = choose_run_dir(options, config);
+    refuse_to_replace_run(run_dir, options.force);
   }
   if (!options.data_dir.empty()) config.data.path = options.data_dir;
   Model model = Model::build(config.model, Rng::derive(config.seed, 1));

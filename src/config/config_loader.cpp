@@ -79,105 +79,284 @@ DataSpec parse_data(JsonFields f) {
   return d;
 }
 
-OptimizerSpec parse_optimizer(JsonFields f) {
-  OptimizerSpec o;
-  o.type = f.choice("type", o.type, {"sgd", "adam"});
-  o.learning_rate = f.number("learning_rate", o.type == "sgd" ? 0.01 : 0.001, 0.0);
-  if (o.type == "sgd") {
-    o.momentum = f.number("momentum", o.momentum, 0.0, 1.0);
-    o.nesterov = f.boolean("nesterov", o.nesterov);
-  } else {
-    o.beta_1 = f.number("beta_1", o.beta_1, 0.0, 1.0);
-    o.beta_2 = f.number("beta_2", o.beta_2, 0.0, 1.0);
-    o.epsilon = f.number("epsilon", o.epsilon, 0.0);
-  }
-  f.finish();
-  return o;
-}
+std::string key_elsewhere(const JsonFields& here, const std::string& key);
 
-ScheduleSpec parse_schedule(JsonFields f) {
-  ScheduleSpec s;
-  s.type = f.choice("type", s.type, {"constant", "exponential"});
-  if (s.type == "exponential") {
-    s.decay_rate = f.number("decay_rate", std::nullopt, 0.0, 1.0);
-    s.minimum = f.number("minimum", s.minimum, 0.0);
-  }
-  f.finish();
-  return s;
-}
+// The keys of the other sections live in tables: the unknown-key message of a section lists
+// the table's keys, and a key put in the wrong section is found in the others ("epochs" at the
+// top level is training.epochs). `data` reads its keys in code, all of them every time.
 
-CheckpointSpec parse_checkpoint(JsonFields f, const nlohmann::json& object) {
-  CheckpointSpec c;
-  if (object.contains("save_freq") && object["save_freq"].is_string()) {
-    f.choice("save_freq", "epoch", {"epoch"});
-  } else {
-    c.save_freq = f.integer("save_freq", 0, 1);
-  }
-  c.keep = static_cast<int>(f.integer("keep", c.keep, 1, 1000));
-  f.finish();
-  return c;
-}
+const FieldReader<OptimizerSpec> kOptimizerFields[] = {
+    {"type",
+     [](JsonFields& f, const char* k, OptimizerSpec& o) {
+       o.type = f.choice(k, o.type, {"sgd", "adam"});
+     }},
+    {"learning_rate",
+     [](JsonFields& f, const char* k, OptimizerSpec& o) {
+       o.learning_rate = f.number(k, o.type == "sgd" ? 0.01 : 0.001, 0.0);
+     }},
+    {"momentum",
+     [](JsonFields& f, const char* k, OptimizerSpec& o) {
+       if (o.type == "sgd")
+         o.momentum = f.number(k, o.momentum, 0.0, 1.0);
+       else if (f.has(k))
+         f.fail(k, "is an SGD argument; Adam takes beta_1, beta_2, epsilon");
+     }},
+    {"nesterov",
+     [](JsonFields& f, const char* k, OptimizerSpec& o) {
+       if (o.type == "sgd")
+         o.nesterov = f.boolean(k, o.nesterov);
+       else if (f.has(k))
+         f.fail(k, "is an SGD argument; Adam takes beta_1, beta_2, epsilon");
+     }},
+    {"beta_1",
+     [](JsonFields& f, const char* k, OptimizerSpec& o) {
+       if (o.type == "adam")
+         o.beta_1 = f.number(k, o.beta_1, 0.0, 1.0);
+       else if (f.has(k))
+         f.fail(k, "is an Adam argument; SGD takes momentum, nesterov");
+     }},
+    {"beta_2",
+     [](JsonFields& f, const char* k, OptimizerSpec& o) {
+       if (o.type == "adam")
+         o.beta_2 = f.number(k, o.beta_2, 0.0, 1.0);
+       else if (f.has(k))
+         f.fail(k, "is an Adam argument; SGD takes momentum, nesterov");
+     }},
+    {"epsilon",
+     [](JsonFields& f, const char* k, OptimizerSpec& o) {
+       if (o.type == "adam")
+         o.epsilon = f.number(k, o.epsilon, 0.0);
+       else if (f.has(k))
+         f.fail(k, "is an Adam argument; SGD takes momentum, nesterov");
+     }},
+};
+
+const FieldReader<ScheduleSpec> kScheduleFields[] = {
+    {"type",
+     [](JsonFields& f, const char* k, ScheduleSpec& s) {
+       s.type = f.choice(k, s.type, {"constant", "exponential"});
+     }},
+    {"decay_rate",
+     [](JsonFields& f, const char* k, ScheduleSpec& s) {
+       if (s.type == "exponential")
+         s.decay_rate = f.number(k, std::nullopt, 0.0, 1.0);
+       else if (f.has(k))
+         f.fail(k, "applies to \"type\": \"exponential\" only");
+     }},
+    {"minimum",
+     [](JsonFields& f, const char* k, ScheduleSpec& s) {
+       if (s.type == "exponential")
+         s.minimum = f.number(k, s.minimum, 0.0);
+       else if (f.has(k))
+         f.fail(k, "applies to \"type\": \"exponential\" only");
+     }},
+};
+
+const FieldReader<CheckpointSpec> kCheckpointFields[] = {
+    {"save_freq",
+     [](JsonFields& f, const char* k, CheckpointSpec& c) {
+       const nlohmann::json* v = f.find(k);
+       if (v && v->is_string())
+         f.choice(k, "epoch", {"epoch"});
+       else
+         c.save_freq = f.integer(k, 0, 1);
+     }},
+    {"keep", [](JsonFields& f, const char* k,
+                CheckpointSpec& c) { c.keep = static_cast<int>(f.integer(k, c.keep, 1, 1000)); }},
+};
 
 const std::initializer_list<const char*> kMonitors = {"loss", "accuracy", "val_loss",
                                                       "val_accuracy"};
 
-EarlyStoppingSpec parse_early_stopping(JsonFields f) {
-  EarlyStoppingSpec e;
-  e.enabled = true;
-  e.monitor = f.choice("monitor", e.monitor, kMonitors);
-  e.min_delta = f.number("min_delta", e.min_delta);
-  e.patience = static_cast<int>(f.integer("patience", e.patience, 0, 1000000));
-  e.mode = f.choice("mode", e.mode, {"auto", "min", "max"});
-  e.has_baseline = f.has("baseline");
-  e.baseline = f.number("baseline", 0.0);
-  e.restore_best_weights = f.boolean("restore_best_weights", e.restore_best_weights);
-  e.start_from_epoch =
-      static_cast<int>(f.integer("start_from_epoch", e.start_from_epoch, 0, 1000000));
-  f.skip("verbose");  // Keras's console switch; mnistnet always reports an early stop
-  f.finish();
-  return e;
-}
+const FieldReader<EarlyStoppingSpec> kEarlyStoppingFields[] = {
+    {"monitor", [](JsonFields& f, const char* k,
+                   EarlyStoppingSpec& e) { e.monitor = f.choice(k, e.monitor, kMonitors); }},
+    {"min_delta", [](JsonFields& f, const char* k,
+                     EarlyStoppingSpec& e) { e.min_delta = f.number(k, e.min_delta); }},
+    {"patience",
+     [](JsonFields& f, const char* k, EarlyStoppingSpec& e) {
+       e.patience = static_cast<int>(f.integer(k, e.patience, 0, 1000000));
+     }},
+    {"mode",
+     [](JsonFields& f, const char* k, EarlyStoppingSpec& e) {
+       e.mode = f.choice(k, e.mode, {"auto", "min", "max"});
+     }},
+    {"baseline",
+     [](JsonFields& f, const char* k, EarlyStoppingSpec& e) {
+       e.has_baseline = f.has(k);
+       e.baseline = f.number(k, 0.0);
+     }},
+    {"restore_best_weights",
+     [](JsonFields& f, const char* k, EarlyStoppingSpec& e) {
+       e.restore_best_weights = f.boolean(k, e.restore_best_weights);
+     }},
+    {"start_from_epoch",
+     [](JsonFields& f, const char* k, EarlyStoppingSpec& e) {
+       e.start_from_epoch = static_cast<int>(f.integer(k, e.start_from_epoch, 0, 1000000));
+     }},
+    // Keras's console switch; mnistnet always reports an early stop.
+    {"verbose", [](JsonFields&, const char*, EarlyStoppingSpec&) {}},
+};
 
-BestModelSpec parse_best_model(JsonFields f) {
-  BestModelSpec b;
-  b.enabled = true;
-  b.monitor = f.choice("monitor", b.monitor, kMonitors);
-  b.mode = f.choice("mode", b.mode, {"auto", "min", "max"});
-  b.file = f.string("file", b.file);
-  if (b.file.empty() || b.file.find('/') != std::string::npos)
-    f.fail("file", "expected a plain file name inside the run directory, got \"" + b.file + "\"");
-  f.finish();
-  return b;
-}
+const FieldReader<BestModelSpec> kBestModelFields[] = {
+    {"monitor", [](JsonFields& f, const char* k,
+                   BestModelSpec& b) { b.monitor = f.choice(k, b.monitor, kMonitors); }},
+    {"mode",
+     [](JsonFields& f, const char* k, BestModelSpec& b) {
+       b.mode = f.choice(k, b.mode, {"auto", "min", "max"});
+     }},
+    {"file",
+     [](JsonFields& f, const char* k, BestModelSpec& b) {
+       b.file = f.string(k, b.file);
+       if (b.file.empty() || b.file.find('/') != std::string::npos)
+         f.fail(k, "expected a plain file name inside the run directory, got \"" + b.file + "\"");
+     }},
+};
 
-// raw: the same object as f, for the keys whose type decides how to read them.
-TrainingSpec parse_training(JsonFields f, const nlohmann::json& raw) {
-  TrainingSpec t;
-  t.epochs = static_cast<int>(f.integer("epochs", t.epochs, 1, 100000));
-  t.batch_size = static_cast<int>(f.integer("batch_size", t.batch_size, 1, 65536));
-  t.steps_per_epoch = f.integer("steps_per_epoch", t.steps_per_epoch, 0);
-  t.loss = f.choice("loss", t.loss, {"sparse_categorical_crossentropy"});
-  t.optimizer = parse_optimizer(f.object("optimizer"));
-  t.lr_schedule = parse_schedule(f.object("lr_schedule"));
-  t.threads = static_cast<int>(f.integer("threads", t.threads, 0, 256));
-  if (f.has("checkpoint"))
-    t.checkpoint = parse_checkpoint(f.object("checkpoint"), raw["checkpoint"]);
-  if (f.has("early_stopping")) t.early_stopping = parse_early_stopping(f.object("early_stopping"));
-  if (f.has("best_model")) t.best_model = parse_best_model(f.object("best_model"));
-  f.finish();
-  return t;
-}
-
-OutputSpec parse_output(JsonFields f) {
-  OutputSpec o;
-  o.run_dir = f.string("run_dir", "");
-  o.model_file = f.string("model_file", o.model_file);
-  if (o.model_file.empty() || o.model_file.find('/') != std::string::npos)
-    f.fail("model_file",
-           "expected a plain file name inside the run directory, got \"" + o.model_file + "\"");
-  o.progress = f.choice("progress", o.progress, {"auto", "bar", "epoch", "none"});
-  f.finish();
+// Keras's compile(optimizer="adam"): a string is the optimizer's type with its defaults.
+OptimizerSpec read_optimizer(JsonFields& f, const char* k) {
+  OptimizerSpec o;
+  const nlohmann::json* v = f.find(k);
+  if (v && v->is_string()) {
+    const nlohmann::json object = {{"type", *v}};
+    JsonFields sub(object, f.source(), f.pointer_to(k));
+    read_fields(sub, o, kOptimizerFields);
+    f.skip(k);
+    return o;
+  }
+  JsonFields sub = f.object(k);
+  read_fields(sub, o, kOptimizerFields);
   return o;
+}
+
+template <class Spec, size_t N>
+Spec read_section(JsonFields& f, const char* k, const FieldReader<Spec> (&table)[N]) {
+  Spec spec;
+  JsonFields sub = f.object(k);
+  read_fields(sub, spec, table);
+  return spec;
+}
+
+const FieldReader<TrainingSpec> kTrainingFields[] = {
+    {"epochs",
+     [](JsonFields& f, const char* k, TrainingSpec& t) {
+       t.epochs = static_cast<int>(f.integer(k, t.epochs, 1, 100000));
+     }},
+    {"batch_size",
+     [](JsonFields& f, const char* k, TrainingSpec& t) {
+       t.batch_size = static_cast<int>(f.integer(k, t.batch_size, 1, 65536));
+     }},
+    {"steps_per_epoch",
+     [](JsonFields& f, const char* k, TrainingSpec& t) {
+       t.steps_per_epoch = f.integer(k, t.steps_per_epoch, 0);
+     }},
+    {"loss",
+     [](JsonFields& f, const char* k, TrainingSpec& t) {
+       t.loss = f.choice(k, t.loss, {"sparse_categorical_crossentropy"});
+     }},
+    {"optimizer",
+     [](JsonFields& f, const char* k, TrainingSpec& t) { t.optimizer = read_optimizer(f, k); }},
+    {"lr_schedule", [](JsonFields& f, const char* k,
+                       TrainingSpec& t) { t.lr_schedule = read_section(f, k, kScheduleFields); }},
+    {"threads",
+     [](JsonFields& f, const char* k, TrainingSpec& t) {
+       t.threads = static_cast<int>(f.integer(k, t.threads, 0, 256));
+     }},
+    {"checkpoint",
+     [](JsonFields& f, const char* k, TrainingSpec& t) {
+       if (f.has(k)) t.checkpoint = read_section(f, k, kCheckpointFields);
+     }},
+    {"early_stopping",
+     [](JsonFields& f, const char* k, TrainingSpec& t) {
+       if (!f.has(k)) return;
+       t.early_stopping = read_section(f, k, kEarlyStoppingFields);
+       t.early_stopping.enabled = true;
+     }},
+    {"best_model",
+     [](JsonFields& f, const char* k, TrainingSpec& t) {
+       if (!f.has(k)) return;
+       t.best_model = read_section(f, k, kBestModelFields);
+       t.best_model.enabled = true;
+     }},
+};
+
+const FieldReader<OutputSpec> kOutputFields[] = {
+    {"run_dir", [](JsonFields& f, const char* k, OutputSpec& o) { o.run_dir = f.string(k, ""); }},
+    {"model_file",
+     [](JsonFields& f, const char* k, OutputSpec& o) {
+       o.model_file = f.string(k, o.model_file);
+       if (o.model_file.empty() || o.model_file.find('/') != std::string::npos)
+         f.fail(k, "expected a plain file name inside the run directory, got \"" + o.model_file +
+                       "\"");
+     }},
+    {"progress",
+     [](JsonFields& f, const char* k, OutputSpec& o) {
+       o.progress = f.choice(k, o.progress, {"auto", "bar", "epoch", "none"});
+     }},
+};
+
+const FieldReader<Config> kRootFields[] = {
+    {"name",
+     [](JsonFields& f, const char* k, Config& c) {
+       c.name = f.string(k, std::filesystem::path(c.source).stem().string());
+     }},
+    {"seed", [](JsonFields& f, const char* k,
+                Config& c) { c.seed = static_cast<uint64_t>(f.integer(k, 42, 0)); }},
+    {"description", [](JsonFields&, const char*, Config&) {}},
+    {"data", [](JsonFields& f, const char* k, Config& c) { c.data = parse_data(f.object(k)); }},
+    {"model",
+     [](JsonFields& f, const char* k, Config& c) {
+       const nlohmann::json* model = f.find(k);
+       if (!model) f.fail(k, "missing; expected an object with \"layers\"");
+       c.model = parse_model_spec(*model, f.source(), f.pointer_to(k));
+     }},
+    {"training",
+     [](JsonFields& f, const char* k, Config& c) {
+       JsonFields sub = f.object(k);
+       read_fields(sub, c.training, kTrainingFields,
+                   [&](const std::string& key) { return key_elsewhere(sub, key); });
+     }},
+    {"output",
+     [](JsonFields& f, const char* k, Config& c) { c.output = read_section(f, k, kOutputFields); }},
+};
+
+// The sections' tables under their dotted paths, to find where a misplaced key belongs.
+template <class Spec, size_t N>
+void add_keys(std::vector<std::string>& paths, const std::string& prefix,
+              const FieldReader<Spec> (&table)[N]) {
+  for (const FieldReader<Spec>& row : table) paths.push_back(prefix + row.key);
+}
+
+std::vector<std::string> known_key_paths() {
+  std::vector<std::string> paths;
+  add_keys(paths, "", kRootFields);
+  add_keys(paths, "training.", kTrainingFields);
+  add_keys(paths, "training.optimizer.", kOptimizerFields);
+  add_keys(paths, "training.lr_schedule.", kScheduleFields);
+  add_keys(paths, "training.checkpoint.", kCheckpointFields);
+  add_keys(paths, "training.early_stopping.", kEarlyStoppingFields);
+  add_keys(paths, "training.best_model.", kBestModelFields);
+  add_keys(paths, "output.", kOutputFields);
+  return paths;  // `data` has no table yet: its keys are not searched
+}
+
+std::string key_elsewhere(const JsonFields& here, const std::string& key) {
+  std::string found;
+  for (const std::string& path : known_key_paths()) {
+    const size_t dot = path.rfind('.');
+    if ((dot == std::string::npos ? path : path.substr(dot + 1)) != key) continue;
+    if (!found.empty()) return "";  // in several sections: no one answer
+    found = path;
+  }
+  if (found.empty()) return "";
+  std::string pointer = "/" + found;
+  for (char& c : pointer) c = c == '.' ? '/' : c;
+  const nlohmann::json* v = here.find(key);
+  std::string value = v->is_string()
+                          ? v->get<std::string>()
+                          : v->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (value.size() > 20) value = "...";
+  return "; it belongs at " + pointer + " (--set " + found + "=" + value + ")";
 }
 
 }  // namespace
@@ -198,6 +377,13 @@ ModelSpec parse_model_spec(const nlohmann::json& model, const std::string& sourc
   for (size_t i = 0; i < layers.size(); ++i) {
     std::string at = f.pointer_to("layers") + "/" + std::to_string(i);
     JsonFields layer(layers[i], source, at);
+    // Keras 2 put the input's shape on the first layer; Keras 3 and mnistnet on the model.
+    if (const nlohmann::json* shape = layer.find("input_shape"))
+      layer.fail("input_shape",
+                 "the input's shape goes on the model, not a layer: " +
+                     f.pointer_to("input_shape") + " (\"model\": {\"input_shape\": " +
+                     shape->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                     ", \"layers\": [...]}, or --set model.input_shape=...)");
     LayerSpec spec;
     spec.type = layer.string("type", std::nullopt);
     spec.args = layers[i];
@@ -212,19 +398,8 @@ Config parse_config(const nlohmann::json& document, const std::string& source) {
   JsonFields root(document, source, "");
   Config c;
   c.source = source;
-  c.name = root.string("name", std::filesystem::path(source).stem().string());
-  c.seed = static_cast<uint64_t>(root.integer("seed", 42, 0));
-  root.skip("description");
-  c.data = parse_data(root.object("data"));
-  if (!root.has("model")) root.fail("model", "missing; expected an object with \"layers\"");
-  root.skip("model");
-  c.model = parse_model_spec(document["model"], source, "/model");
-  static const nlohmann::json no_training = nlohmann::json::object();
-  c.training = parse_training(
-      root.object("training"),
-      document.is_object() && document.contains("training") ? document["training"] : no_training);
-  c.output = parse_output(root.object("output"));
-  root.finish();
+  read_fields(root, c, kRootFields,
+              [&](const std::string& key) { return key_elsewhere(root, key); });
   c.resolved = document;
   return c;
 }
@@ -314,6 +489,10 @@ Config parse_config_text(const std::string& text, const std::string& source,
                       (at == std::string::npos ? "" : line_and_column(text, at) + ": ") +
                       "invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos + 2)));
   }
+  // optimizer="adam" as Keras's compile() takes it: the object form, so --set can reach into it.
+  if (document.is_object() && document.contains("training") && document["training"].is_object() &&
+      document["training"].contains("optimizer") && document["training"]["optimizer"].is_string())
+    document["training"]["optimizer"] = {{"type", document["training"]["optimizer"]}};
   for (const auto& o : overrides) apply_override(document, o, source);
   return parse_config(document, source);
 }

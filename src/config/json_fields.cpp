@@ -1,7 +1,9 @@
 #include "config/json_fields.h"
 
+#include <cctype>
 #include <cmath>
 
+#include "core/did_you_mean.h"
 #include "core/errors.h"
 
 namespace mnistnet {
@@ -83,6 +85,11 @@ const nlohmann::json* JsonFields::get(const std::string& key) {
 
 void JsonFields::skip(const std::string& key) { read_.insert(key); }
 
+const nlohmann::json* JsonFields::find(const std::string& key) const {
+  auto it = object_.find(key);
+  return it == object_.end() ? nullptr : &*it;
+}
+
 int64_t JsonFields::integer(const std::string& key, std::optional<int64_t> fallback, int64_t min,
                             int64_t max) {
   const nlohmann::json* v = get(key);
@@ -160,9 +167,18 @@ std::string JsonFields::choice(const std::string& key, std::optional<std::string
     if (fallback) return *fallback;
     fail(key, "missing; expected one of " + list);
   }
+  auto folded = [](std::string text) {
+    for (char& c : text)
+      c = c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  };
+  std::vector<std::string> names(allowed.begin(), allowed.end());
   if (v->is_string()) {
+    const std::string given = folded(v->get<std::string>());
     for (const char* a : allowed)
-      if (v->get<std::string>() == a) return a;
+      if (given == folded(a)) return a;
+    fail(key, "expected one of " + list + ", got " + describe_json(*v) +
+                  did_you_mean(v->get<std::string>(), names));
   }
   fail(key, "expected one of " + list + ", got " + describe_json(*v));
 }
@@ -215,12 +231,14 @@ const nlohmann::json& JsonFields::array(const std::string& key) {
   return *v;
 }
 
-void JsonFields::finish() const {
+void JsonFields::finish(const std::function<std::string(const std::string&)>& elsewhere) const {
   for (auto it = object_.begin(); it != object_.end(); ++it) {
     if (read_.count(it.key())) continue;
     std::string known;
     for (const auto& k : read_) known += (known.empty() ? "" : ", ") + k;
-    fail(it.key(), "unknown key (known keys here: " + known + ")");
+    std::string hint = did_you_mean(it.key(), {read_.begin(), read_.end()});
+    if (hint.empty() && elsewhere) hint = elsewhere(it.key());
+    fail(it.key(), "unknown key" + hint + " (known keys here: " + known + ")");
   }
 }
 

@@ -3,6 +3,7 @@
 // types, ranges, allowed values, and unknown keys. Every error is a ConfigError of the form
 //   "configs/x.json: /model/layers/2/units: expected a positive integer, got -3".
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -30,6 +31,8 @@ class JsonFields {
                 double max = std::numeric_limits<double>::infinity());
   bool boolean(const std::string& key, std::optional<bool> fallback);
   std::string string(const std::string& key, std::optional<std::string> fallback);
+  // One of `allowed`, returned as spelled there. Case and '-' / '_' do not matter: Keras's
+  // class names ("Adam", "SGD") and module names ("fashion_mnist") name the same choices.
   std::string choice(const std::string& key, std::optional<std::string> fallback,
                      std::initializer_list<const char*> allowed);
   // An integer or a list of `size` integers (Keras's kernel_size=3 or [3, 3]).
@@ -45,10 +48,15 @@ class JsonFields {
   // forms (Keras's padding=1, [1, 2] or [[1, 2], [3, 4]]; max_value=null).
   const nlohmann::json* value(const std::string& key) { return get(key); }
 
-  // Marks a key as known without reading it (read elsewhere).
+  // Marks a key as known without reading it (read elsewhere, or only in some cases).
   void skip(const std::string& key);
-  // Throws for the first key that nothing read: an unknown key is a typo, never ignored.
-  void finish() const;
+  // Throws for the first key that nothing read or skipped: an unknown key is a typo, never
+  // ignored. The message lists the known keys and the nearest one ("did you mean"); when none
+  // is near, `elsewhere(key)` may say where such a key does belong ("" when it knows nothing).
+  void finish(const std::function<std::string(const std::string&)>& elsewhere = {}) const;
+
+  // The raw value of a key without reading it (nullptr when absent).
+  const nlohmann::json* find(const std::string& key) const;
 
   std::string pointer_to(const std::string& key) const;
   const std::string& source() const { return source_; }
@@ -63,6 +71,23 @@ class JsonFields {
   std::string pointer_;
   std::set<std::string> read_;
 };
+
+// A section's keys and how each is read: the one table of them. read_fields marks every key
+// known before reading any, so an unknown key's message lists all of them, also those read only
+// in some cases (training's "checkpoint", SGD's "momentum").
+template <class Spec>
+struct FieldReader {
+  const char* key;
+  void (*read)(JsonFields& f, const char* key, Spec& spec);
+};
+
+template <class Spec, size_t N>
+void read_fields(JsonFields& f, Spec& spec, const FieldReader<Spec> (&table)[N],
+                 const std::function<std::string(const std::string&)>& elsewhere = {}) {
+  for (const FieldReader<Spec>& row : table) f.skip(row.key);
+  for (const FieldReader<Spec>& row : table) row.read(f, row.key, spec);
+  f.finish(elsewhere);
+}
 
 // JSON text nested deeper than this is refused before parsing: printing or walking such a value
 // recurses once per level, and 100000 levels overflow the stack. Configs nest about 5 deep.

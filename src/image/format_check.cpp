@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <string_view>
 
 namespace mnistnet {
 
@@ -16,6 +17,23 @@ ImageFormat sniff_image_format(std::span<const uint8_t> bytes) {
   if (starts({'B', 'M'})) return ImageFormat::bmp;
   if (starts({'P', '5'}) || starts({'P', '6'})) return ImageFormat::pnm;  // binary PGM, PPM
   return ImageFormat::unknown;
+}
+
+std::string unread_format_name(std::span<const uint8_t> bytes) {
+  auto starts = [&](std::string_view magic, size_t at = 0) {
+    return bytes.size() >= at + magic.size() &&
+           std::memcmp(bytes.data() + at, magic.data(), magic.size()) == 0;
+  };
+  if (starts("GIF87a") || starts("GIF89a")) return "GIF";
+  if (starts("II*\0") || starts("MM\0*")) return "TIFF";
+  if (starts("RIFF") && starts("WEBP", 8)) return "WebP";
+  if (starts("ftypavif", 4) || starts("ftypheic", 4) || starts("ftypmif1", 4)) return "AVIF/HEIF";
+  if (starts(std::string_view("\0\0\1\0", 4))) return "ICO";
+  if (starts("%PDF")) return "PDF";
+  if (starts("<svg") || starts("<?xml")) return "SVG";
+  if (starts("P1") || starts("P2") || starts("P3") || starts("P4"))
+    return "plain-text or 1-bit PNM (only binary P5/P6 are read)";
+  return "";
 }
 
 namespace {

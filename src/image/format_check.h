@@ -13,6 +13,10 @@ enum class ImageFormat { unknown, png, jpeg, bmp, pnm };
 // By the file's first bytes (its magic), not its name.
 ImageFormat sniff_image_format(std::span<const uint8_t> bytes);
 
+// The name of a well-known image format that predict does not read ("GIF", "TIFF", "WebP" ...),
+// by its magic, for the error message; "" when the bytes are no such format either.
+std::string unread_format_name(std::span<const uint8_t> bytes);
+
 // Walks a JPEG's marker segments; returns why stb_image must not decode it ("" when it may):
 // a Huffman table (DHT) whose code counts add up to more than 256 symbols, or overflow the
 // 16-bit code space, or a segment running past the end of the file.

@@ -162,9 +162,12 @@ RawImage decode_raw(std::span<const uint8_t> bytes, const std::string& name,
                      mib(limits.max_file_bytes) + " is accepted for an image");
   }
   const ImageFormat format = sniff_image_format(bytes);
-  if (format == ImageFormat::unknown)
-    throw ImageError(
-        name + ": not a readable image (PNG, JPEG, BMP or PGM expected): unrecognised first bytes");
+  if (format == ImageFormat::unknown) {
+    const std::string other = unread_format_name(bytes);
+    throw ImageError(name + ": not a readable image (PNG, JPEG, BMP or PGM expected): " +
+                     (other.empty() ? "unrecognised first bytes"
+                                    : "this is " + other + "; convert it to PNG first"));
+  }
   const std::string problem = format == ImageFormat::jpeg  ? jpeg_structure_problem(bytes)
                               : format == ImageFormat::png ? png_structure_problem(bytes)
                               : format == ImageFormat::pnm ? pnm_structure_problem(bytes)

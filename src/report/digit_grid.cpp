@@ -38,20 +38,41 @@ struct Canvas {
   }
 };
 
-// A label of one or more decimal digits, centred on cx, top at y.
-void draw_number(Canvas& canvas, int value, int cx, int y, Rgb colour) {
-  const std::string digits = std::to_string(value);
-  const int advance = (kGlyphWidth + 1) * kGlyphScale;
-  const int total = static_cast<int>(digits.size()) * advance - kGlyphScale;
-  int x = cx - total / 2;
-  for (char ch : digits) {
-    const int d = ch - '0';
+// Parentheses beside the digits of pixel_font.h, same 3x5 grid: bit 2 is the left pixel.
+constexpr uint8_t kOpenParen[kGlyphHeight] = {1, 2, 2, 2, 1},
+                  kCloseParen[kGlyphHeight] = {4, 2, 2, 2, 4};
+
+constexpr int kAdvance = (kGlyphWidth + 1) * kGlyphScale;
+
+int text_width(const std::string& text) {
+  return static_cast<int>(text.size()) * kAdvance - kGlyphScale;
+}
+
+// Digits, spaces and parentheses from x, top at y; returns the x after them.
+int draw_text(Canvas& canvas, const std::string& text, int x, int y, Rgb colour) {
+  for (char ch : text) {
     for (int gy = 0; gy < kGlyphHeight; ++gy)
-      for (int gx = 0; gx < kGlyphWidth; ++gx)
-        if (glyph_pixel(d, gx, gy))
+      for (int gx = 0; gx < kGlyphWidth; ++gx) {
+        const int bit = kGlyphWidth - 1 - gx;
+        const bool on = ch >= '0' && ch <= '9' ? glyph_pixel(ch - '0', gx, gy)
+                        : ch == '('            ? (kOpenParen[gy] >> bit) & 1
+                        : ch == ')'            ? (kCloseParen[gy] >> bit) & 1
+                                               : false;
+        if (on)
           canvas.fill(x + gx * kGlyphScale, y + gy * kGlyphScale, kGlyphScale, kGlyphScale, colour);
-    x += advance;
+      }
+    x += kAdvance;
   }
+  return x;
+}
+
+// The predicted label centred on cx, top at y; a wrong one in red with the true label after it
+// in brackets, as the report's page shows it: "7 (2)".
+void draw_label(Canvas& canvas, int predicted, int truth, int cx, int y) {
+  const std::string guess = std::to_string(predicted);
+  const std::string rest = predicted == truth ? "" : " (" + std::to_string(truth) + ")";
+  const int x = cx - text_width(guess + rest) / 2;
+  draw_text(canvas, rest, draw_text(canvas, guess, x, y, rest.empty() ? kDark : kRed), y, kDark);
 }
 
 void check_predicted(const Dataset& data, const std::vector<int32_t>& predicted) {
@@ -140,8 +161,8 @@ std::vector<uint8_t> predictions_png(const Dataset& data, const std::vector<int3
       for (int x = 0; x < data.cols; ++x)
         canvas.fill(x0 + kPad + x * kScale, y0 + kPad + y * kScale, kScale, kScale,
                     pixel_colour(data, src, x, y));
-    draw_number(canvas, predicted[i], x0 + cell_w / 2, y0 + 2 * kPad + data.rows * kScale,
-                wrong ? kRed : kDark);
+    draw_label(canvas, predicted[i], data.labels[i], x0 + cell_w / 2,
+               y0 + 2 * kPad + data.rows * kScale);
   }
   return encode_png(canvas.rgb.data(), canvas.width, canvas.height, 3);
 }

@@ -23,7 +23,8 @@ std::vector<uint8_t> digit_png(const Dataset& data, int64_t index);
 
 // predictions.png: the `shown` examples in rows of kGridColumns cells. Each cell holds the digit
 // at twice its size, black on white, and under it the predicted label in a 3x5 pixel font
-// (tripled): dark grey when right; red, with a red frame round the digit, when wrong.
+// (tripled): dark grey when right; red, with a red frame round the digit, when wrong, followed
+// by the true label in brackets: "7 (2)".
 std::vector<uint8_t> predictions_png(const Dataset& data, const std::vector<int32_t>& predicted,
                                      const std::vector<int64_t>& shown);
 

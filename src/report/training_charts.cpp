@@ -48,7 +48,9 @@ double choose_zoom(const std::vector<RunHistory>& runs) {
         if (std::isfinite(accuracy)) min_accuracy = std::min(min_accuracy, accuracy), any = true;
       };
       take(e.val_loss, e.val_accuracy);
-      if (i > 0) take(e.loss, e.accuracy);
+      // The first epoch's training values average its steep start: the codelab's zoom leaves
+      // them above the frame. Unless they are all the run has: then its curve would vanish.
+      if (i > 0 || run.epochs.size() == 1) take(e.loss, e.accuracy);
     }
   if (!any) return 1.0;
   double zoom = 256.0;

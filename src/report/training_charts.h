@@ -14,7 +14,8 @@ struct TrainingCharts {
   ChartSpec accuracy, loss, learning_rate;
   // The codelab's PlotTraining(zoom=N) axes: loss in [0, 1.2/N], accuracy in [1 - 1/(2N), 1].
   // Chosen as the largest power of two that keeps every validation value (and every training
-  // epoch's value after the first) on the axes; the start of training is clipped, as there.
+  // epoch's value after the first, or the only one) on the axes; the start of training is
+  // clipped, as there.
   double zoom = 1.0;
 };
 

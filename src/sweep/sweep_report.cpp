@@ -53,12 +53,12 @@ size_t write_sweep_report(const fs::path& out_dir, const std::vector<TrialResult
     if (!r.has_metrics) continue;
     RunHistory h;
     try {
-      h.epochs = read_metrics_csv(out_dir / r.trial.name / "metrics.csv");
+      // With batches.csv: the per-batch curves, thin and pale under the thick per-epoch ones.
+      h = read_run_history(out_dir / r.trial.name);
     } catch (const UserError&) {
       continue;
     }
-    h.name =
-        legend_name(r, varying);  // per-epoch curves only: the batches of many trials bury them
+    h.name = legend_name(r, varying);
     runs.push_back(std::move(h));
   }
   write_file_atomically(out_dir / "report.html", render_comparison_html(runs));

@@ -1,5 +1,6 @@
 #include "train/csv_logger.h"
 
+#include <charconv>
 #include <cstdio>
 
 #include "core/atomic_file.h"
@@ -11,12 +12,21 @@ CsvLogger::CsvLogger(std::filesystem::path path) : path_(std::move(path)) {
   write_file_atomically(path_, text_);
 }
 
+std::string shortest_number(double value) {
+  // The shortest text that reads back as the same double (0.8265, not %.17g's
+  // 0.82650000000000001), as Python's repr writes floats in Keras's CSVLogger: exact, so two
+  // runs compare byte for byte, and the same digits as summary.json.
+  char text[32];
+  const auto [end, ec] = std::to_chars(text, text + sizeof text, value);
+  return ec == std::errc() ? std::string(text, end) : std::string("nan");
+}
+
 std::string CsvLogger::row(const EpochResult& r) {
-  // %.17g round-trips a double exactly, so two runs compare byte for byte.
-  char line[256];
-  std::snprintf(line, sizeof line, "%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.3f", r.epoch, r.accuracy,
-                r.loss, r.lr, r.val_accuracy, r.val_loss, r.seconds);
-  return line;
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.3f", r.seconds);
+  return std::to_string(r.epoch) + "," + shortest_number(r.accuracy) + "," +
+         shortest_number(r.loss) + "," + shortest_number(r.lr) + "," +
+         shortest_number(r.val_accuracy) + "," + shortest_number(r.val_loss) + "," + seconds;
 }
 
 void CsvLogger::on_resume(const std::vector<EpochResult>& history,

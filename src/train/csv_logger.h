@@ -8,6 +8,9 @@
 
 namespace mnistnet {
 
+// The shortest decimal text that reads back as exactly `value` ("0.8265", "inf", "nan").
+std::string shortest_number(double value);
+
 class CsvLogger final : public TrainingObserver {
  public:
   explicit CsvLogger(std::filesystem::path path);
