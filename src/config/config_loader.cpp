@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "config/json_fields.h"
+#include "config/schedule_config.h"
 #include "core/errors.h"
 
 namespace mnistnet {
@@ -40,29 +41,55 @@ DataSpec parse_data(JsonFields f) {
 
 OptimizerSpec parse_optimizer(JsonFields f) {
   OptimizerSpec o;
-  o.type = f.choice("type", o.type, {"sgd", "adam"});
+  o.type = f.choice("type", o.type, {"sgd", "adam", "adamw", "rmsprop"});
   o.learning_rate = f.number("learning_rate", o.type == "sgd" ? 0.01 : 0.001, 0.0);
   if (o.type == "sgd") {
     o.momentum = f.number("momentum", o.momentum, 0.0, 1.0);
     o.nesterov = f.boolean("nesterov", o.nesterov);
+  } else if (o.type == "rmsprop") {
+    o.rho = f.number("rho", o.rho, 0.0, 1.0);
+    o.momentum = f.number("momentum", o.momentum, 0.0, 1.0);
+    o.epsilon = f.number("epsilon", o.epsilon, 0.0);
+    o.centered = f.boolean("centered", o.centered);
   } else {
     o.beta_1 = f.number("beta_1", o.beta_1, 0.0, 1.0);
     o.beta_2 = f.number("beta_2", o.beta_2, 0.0, 1.0);
     o.epsilon = f.number("epsilon", o.epsilon, 0.0);
+    o.amsgrad = f.boolean("amsgrad", o.amsgrad);
   }
+  // Keras 3's BaseOptimizer arguments, the same for every type.
+  o.weight_decay = f.number("weight_decay", o.type == "adamw" ? 0.004 : 0.0, 0.0);
+  const char* clip = nullptr;
+  for (const char* key : {"clipnorm", "clipvalue", "global_clipnorm"}) {
+    if (!f.has(key)) continue;
+    if (clip)
+      f.fail(key, std::string("only one of clipnorm, clipvalue and global_clipnorm can be set, ") +
+                      "and " + clip + " is set too");
+    clip = key;
+  }
+  o.clipnorm = f.number("clipnorm", 0.0, 0.0);
+  o.clipvalue = f.number("clipvalue", 0.0, 0.0);
+  o.global_clipnorm = f.number("global_clipnorm", 0.0, 0.0);
+  o.use_ema = f.boolean("use_ema", o.use_ema);
+  o.ema_momentum = f.number("ema_momentum", o.ema_momentum, 0.0, 1.0);
+  o.ema_overwrite_frequency = f.integer("ema_overwrite_frequency", 0, 1);
+  f.string("name", "");  // Keras's variable-name prefix; nothing to name here
   f.finish();
   return o;
 }
 
-ScheduleSpec parse_schedule(JsonFields f) {
-  ScheduleSpec s;
-  s.type = f.choice("type", s.type, {"constant", "exponential"});
-  if (s.type == "exponential") {
-    s.decay_rate = f.number("decay_rate", std::nullopt, 0.0, 1.0);
-    s.minimum = f.number("minimum", s.minimum, 0.0);
+// "sparse_categorical_crossentropy", or {"type": ..., "label_smoothing": x}.
+LossSpec parse_loss(JsonFields& training, const nlohmann::json& raw) {
+  LossSpec l;
+  if (!raw.contains("loss") || raw["loss"].is_string()) {
+    l.type = training.choice("loss", l.type, {"sparse_categorical_crossentropy"});
+    return l;
   }
+  JsonFields f = training.object("loss");
+  l.type = f.choice("type", l.type, {"sparse_categorical_crossentropy"});
+  l.label_smoothing = f.number("label_smoothing", l.label_smoothing, 0.0, 1.0);
   f.finish();
-  return s;
+  return l;
 }
 
 CheckpointSpec parse_checkpoint(JsonFields f, const nlohmann::json& object) {
@@ -97,6 +124,26 @@ EarlyStoppingSpec parse_early_stopping(JsonFields f) {
   return e;
 }
 
+// Keras's ReduceLROnPlateau: after `patience` epochs without an improvement of the monitored
+// value by more than min_delta, the rate becomes max(rate * factor, min_lr).
+ReduceLROnPlateauSpec parse_reduce_lr_on_plateau(JsonFields f) {
+  ReduceLROnPlateauSpec r;
+  r.enabled = true;
+  r.monitor = f.choice("monitor", r.monitor, kMonitors);
+  r.factor = f.number("factor", r.factor, 0.0);
+  if (r.factor >= 1.0)
+    f.fail("factor", "ReduceLROnPlateau does not support a factor >= 1, got " +
+                         nlohmann::json(r.factor).dump());
+  r.patience = static_cast<int>(f.integer("patience", r.patience, 0, 1000000));
+  r.mode = f.choice("mode", r.mode, {"auto", "min", "max"});
+  r.min_delta = f.number("min_delta", r.min_delta);
+  r.cooldown = static_cast<int>(f.integer("cooldown", r.cooldown, 0, 1000000));
+  r.min_lr = f.number("min_lr", r.min_lr, 0.0);
+  f.skip("verbose");  // Keras's console switch; the lr column of metrics.csv shows the rate
+  f.finish();
+  return r;
+}
+
 BestModelSpec parse_best_model(JsonFields f) {
   BestModelSpec b;
   b.enabled = true;
@@ -115,14 +162,23 @@ TrainingSpec parse_training(JsonFields f, const nlohmann::json& raw) {
   t.epochs = static_cast<int>(f.integer("epochs", t.epochs, 1, 100000));
   t.batch_size = static_cast<int>(f.integer("batch_size", t.batch_size, 1, 65536));
   t.steps_per_epoch = f.integer("steps_per_epoch", t.steps_per_epoch, 0);
-  t.loss = f.choice("loss", t.loss, {"sparse_categorical_crossentropy"});
+  t.loss = parse_loss(f, raw);
   t.optimizer = parse_optimizer(f.object("optimizer"));
-  t.lr_schedule = parse_schedule(f.object("lr_schedule"));
+  static const nlohmann::json none = nlohmann::json::object();
+  t.lr_schedule = parse_schedule(f.object("lr_schedule"), t.optimizer.learning_rate,
+                                 raw.contains("optimizer") ? raw["optimizer"] : none);
   t.threads = static_cast<int>(f.integer("threads", t.threads, 0, 256));
   if (f.has("checkpoint"))
     t.checkpoint = parse_checkpoint(f.object("checkpoint"), raw["checkpoint"]);
   if (f.has("early_stopping")) t.early_stopping = parse_early_stopping(f.object("early_stopping"));
   if (f.has("best_model")) t.best_model = parse_best_model(f.object("best_model"));
+  if (f.has("reduce_lr_on_plateau")) {
+    t.reduce_lr_on_plateau = parse_reduce_lr_on_plateau(f.object("reduce_lr_on_plateau"));
+    if (t.lr_schedule.type != "constant")
+      f.fail("reduce_lr_on_plateau", "needs a constant learning rate, but lr_schedule is \"" +
+                                         t.lr_schedule.type +
+                                         "\" (Keras cannot set the rate of a schedule either)");
+  }
   f.finish();
   return t;
 }

@@ -20,6 +20,7 @@ struct Conv2DOptions {
   bool use_bias = true;
   Initializer kernel_init = Initializer::glorot_uniform;
   Initializer bias_init = Initializer::zeros;
+  Regularizer kernel_regularizer, bias_regularizer;  // Keras's kernel_/bias_regularizer
 };
 
 class Conv2D final : public Layer {

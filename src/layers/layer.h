@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/rng.h"
@@ -21,13 +22,31 @@ class ShapeError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// Keras's L1L2 weight regularizer of one parameter: the loss gains l1 * sum|w| + l2 * sum(w^2)
+// (optim/regularizer.h applies it). Both 0: none.
+struct Regularizer {
+  double l1 = 0.0, l2 = 0.0;
+  bool active() const { return l1 != 0.0 || l2 != 0.0; }
+};
+
 // One parameter tensor, as the optimizer, the summary and the model file see it.
 struct ParamRef {
+  ParamRef() = default;
+  // {name, shape, value, grad, trainable}, as layers list their parameters; the regularizer is
+  // set apart (a constructor, not an aggregate, so a list without it is complete).
+  ParamRef(std::string name_, Shape shape_, float* value_, float* grad_, bool trainable_ = true)
+      : name(std::move(name_)),
+        shape(std::move(shape_)),
+        value(value_),
+        grad(grad_),
+        trainable(trainable_) {}
+
   std::string name;  // "kernel", "bias", "moving_mean" ...
   Shape shape;
   float* value = nullptr;
   float* grad = nullptr;  // nullptr for non-trainable parameters
   bool trainable = true;
+  Regularizer regularizer;  // kernel_regularizer / bias_regularizer; none by default
 
   int64_t size() const { return element_count(shape); }
 };
