@@ -7,6 +7,7 @@
 #include "allocation_counter.h"
 #include "optim/lr_schedule.h"
 #include "resume_fixture.h"
+#include "train/batch_logger.h"
 
 using namespace mnistnet;
 using namespace mnistnet::testing;
@@ -129,8 +130,13 @@ TEST_CASE("A per-step schedule sets every step's rate; the lr column is the rate
       5, {R"(training.lr_schedule={"type": "CosineDecay", "decay_steps": 25, "alpha": 0.1})"});
   TempDir dir;
   Recorder recorder;
-  const Outcome o = run(c, dir.path, {&recorder});
+  BatchLogger batches(dir.path / "batches.csv");
+  const Outcome o = run(c, dir.path, {&recorder, &batches});
   REQUIRE(recorder.rates.size() == 30);
+  const std::vector<BatchRow> rows = read_batch_log(dir.path / "batches.csv");
+  REQUIRE(rows.size() == 30);
+  for (size_t k = 0; k < rows.size(); ++k)
+    CHECK(rows[k].lr == Approx(recorder.rates[k]).epsilon(1e-5));
   for (size_t k = 0; k < recorder.rates.size(); ++k)
     CHECK(recorder.rates[k] ==
           learning_rate_at_step(c.training.lr_schedule, static_cast<int64_t>(k)));

@@ -5,6 +5,7 @@
 #include <numbers>
 
 #include "optim/lr_schedule.h"
+#include "report/training_charts.h"
 #include "train/reduce_lr_on_plateau.h"
 
 using namespace mnistnet;
@@ -170,4 +171,32 @@ TEST_CASE("ReduceLROnPlateau follows Keras epoch by epoch", "[optim][plateau]") 
   CHECK(acc_epoch(0.955) == static_cast<float>(0.05));  // not by min_delta: reduced
   CHECK(acc_epoch(0.97) == static_cast<float>(0.05));   // improves again
   CHECK_THROWS_AS(accuracy.restore(nlohmann::json{{"wait", 1}}), std::invalid_argument);
+}
+
+TEST_CASE("The report plots the rate of every step when batches.csv has it", "[report][schedule]") {
+  RunHistory run;
+  run.name = "r";
+  for (int e = 0; e < 2; ++e) {
+    EpochResult r;
+    r.epoch = e;
+    r.lr = 0.1;  // metrics.csv's lr column: not what a per-step plot draws
+    run.epochs.push_back(r);
+    for (int s = 1; s <= 4; ++s) run.batches.push_back({e, s, 0.5, 0.9, 0.01 * (4 * e + s)});
+  }
+  TrainingCharts charts = training_charts({run});
+  REQUIRE(charts.learning_rate.series.size() == 1);
+  const std::vector<ChartPoint>& points = charts.learning_rate.series[0].points;
+  REQUIRE(points.size() == 8);
+  CHECK(points[0].x == 0.25);
+  CHECK(points[0].y == 0.01);
+  CHECK(points[5].x == 1.5);
+  CHECK(points[5].y == Approx(0.06));
+  CHECK(charts.learning_rate.title == "Learning rate: goes from 0.01 to 0.08");
+  CHECK(charts.learning_rate.y_max == Approx(0.1 * 1.1));
+
+  // A batches.csv from before the lr column: the per-epoch step plot.
+  for (BatchRow& b : run.batches) b.lr = std::nan("");
+  charts = training_charts({run});
+  CHECK(charts.learning_rate.series[0].points.size() == 4);
+  CHECK(charts.learning_rate.title == "Learning rate: constant 0.1");
 }

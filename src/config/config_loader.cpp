@@ -81,7 +81,7 @@ OptimizerSpec parse_optimizer(JsonFields f) {
 // "sparse_categorical_crossentropy", or {"type": ..., "label_smoothing": x}.
 LossSpec parse_loss(JsonFields& training, const nlohmann::json& raw) {
   LossSpec l;
-  if (!raw.contains("loss") || raw["loss"].is_string()) {
+  if (!raw.contains("loss") || !raw["loss"].is_object()) {
     l.type = training.choice("loss", l.type, {"sparse_categorical_crossentropy"});
     return l;
   }
