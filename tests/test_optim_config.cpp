@@ -69,8 +69,9 @@ TEST_CASE("Optimizer errors name the key and what was expected", "[config][optim
   CHECK_THAT(error_of({"training.optimizer.clipnorm=1", "training.optimizer.clipvalue=1"}),
              Contains("/training/optimizer/clipvalue: only one of clipnorm, clipvalue and "
                       "global_clipnorm can be set, and clipnorm is set too"));
-  CHECK_THAT(error_of({"training.optimizer.ema_momentum=1.5"}),
-             Contains("/training/optimizer/ema_momentum: expected a number in [0.0, 1.0], got 1.5"));
+  CHECK_THAT(
+      error_of({"training.optimizer.ema_momentum=1.5"}),
+      Contains("/training/optimizer/ema_momentum: expected a number in [0.0, 1.0], got 1.5"));
   CHECK_THAT(error_of({"training.optimizer.ema_overwrite_frequency=0"}),
              Contains("/training/optimizer/ema_overwrite_frequency"));
   CHECK_THAT(error_of({"training.optimizer.weight_decay=-0.1"}),
