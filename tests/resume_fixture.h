@@ -50,7 +50,7 @@ struct StopAtStep final : TrainingObserver {
   int64_t at, seen = 0;
   explicit StopAtStep(int64_t step) : at(step) {}
   void on_resume(const std::vector<EpochResult>&, const nlohmann::json&) override {}
-  void on_batch_end(int64_t, double, double) override {
+  void on_batch_end(int64_t, double, double, double) override {
     if (++seen == at) flag.store(2);
   }
 };

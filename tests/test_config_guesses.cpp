@@ -42,7 +42,7 @@ TEST_CASE("Known-key lists name every key the section parses", "[config][errors]
     CHECK_THAT(training, Contains(key));
   // SGD's arguments are known under Adam too: they get their own message, not "unknown".
   const std::string optimizer = error_of(kDense, {"training.optimizer.momentum=0.9"});
-  CHECK_THAT(optimizer, Contains("/training/optimizer/momentum: is an SGD argument; Adam takes "
+  CHECK_THAT(optimizer, Contains("/training/optimizer/momentum: is an SGD/RMSprop argument; Adam takes "
                                  "beta_1, beta_2, epsilon"));
   CHECK_THAT(error_of(kDense, {"training.optimizer.zzz=1"}),
              Contains("known keys here: beta_1, beta_2, epsilon, learning_rate, momentum, "

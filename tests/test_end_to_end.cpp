@@ -67,7 +67,7 @@ TEST_CASE("train learns, writes the run directory, and eval reproduces it", "[e2
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 4);
   CHECK(nlohmann::json::parse(slurp(run_dir / "config.json"))["seed"] == 3);
   const std::string batches = slurp(run_dir / "batches.csv");
-  CHECK(batches.rfind("epoch,step,loss,accuracy\n0,1,", 0) == 0);
+  CHECK(batches.rfind("epoch,step,loss,accuracy,lr\n0,1,", 0) == 0);
   CHECK(std::count(batches.begin(), batches.end(), '\n') == 1 + 3 * (1200 / 32));
   CHECK(std::filesystem::read_symlink(f.dir.path / "latest") == "run");
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "config/json_fields.h"
+#include "config/schedule_config.h"
 #include "core/errors.h"
 
 namespace mnistnet {
@@ -85,10 +86,26 @@ std::string key_elsewhere(const JsonFields& here, const std::string& key);
 // the table's keys, and a key put in the wrong section is found in the others ("epochs" at the
 // top level is training.epochs). `data` reads its keys in code, all of them every time.
 
+// What each optimizer type takes besides the arguments all of them have, for the message of a
+// key given to a type that does not take it.
+std::string own_arguments(const std::string& type) {
+  if (type == "sgd") return "SGD takes momentum, nesterov";
+  if (type == "rmsprop") return "RMSprop takes rho, momentum, epsilon, centered";
+  return (type == "adamw" ? "AdamW" : "Adam") +
+         std::string(" takes beta_1, beta_2, epsilon, amsgrad");
+}
+
+bool is_adam(const OptimizerSpec& o) { return o.type == "adam" || o.type == "adamw"; }
+
+// `k` belongs to other optimizer types (`whose`, e.g. "an SGD"): an error when given.
+void refuse(JsonFields& f, const char* k, const OptimizerSpec& o, const char* whose) {
+  if (f.has(k)) f.fail(k, std::string("is ") + whose + " argument; " + own_arguments(o.type));
+}
+
 const FieldReader<OptimizerSpec> kOptimizerFields[] = {
     {"type",
      [](JsonFields& f, const char* k, OptimizerSpec& o) {
-       o.type = f.choice(k, o.type, {"sgd", "adam"});
+       o.type = f.choice(k, o.type, {"sgd", "adam", "adamw", "rmsprop"});
      }},
     {"learning_rate",
      [](JsonFields& f, const char* k, OptimizerSpec& o) {
@@ -96,60 +113,95 @@ const FieldReader<OptimizerSpec> kOptimizerFields[] = {
      }},
     {"momentum",
      [](JsonFields& f, const char* k, OptimizerSpec& o) {
-       if (o.type == "sgd")
+       if (o.type == "sgd" || o.type == "rmsprop")
          o.momentum = f.number(k, o.momentum, 0.0, 1.0);
-       else if (f.has(k))
-         f.fail(k, "is an SGD argument; Adam takes beta_1, beta_2, epsilon");
+       else
+         refuse(f, k, o, "an SGD/RMSprop");
      }},
     {"nesterov",
      [](JsonFields& f, const char* k, OptimizerSpec& o) {
        if (o.type == "sgd")
          o.nesterov = f.boolean(k, o.nesterov);
-       else if (f.has(k))
-         f.fail(k, "is an SGD argument; Adam takes beta_1, beta_2, epsilon");
+       else
+         refuse(f, k, o, "an SGD");
+     }},
+    {"rho",
+     [](JsonFields& f, const char* k, OptimizerSpec& o) {
+       if (o.type == "rmsprop")
+         o.rho = f.number(k, o.rho, 0.0, 1.0);
+       else
+         refuse(f, k, o, "an RMSprop");
+     }},
+    {"centered",
+     [](JsonFields& f, const char* k, OptimizerSpec& o) {
+       if (o.type == "rmsprop")
+         o.centered = f.boolean(k, o.centered);
+       else
+         refuse(f, k, o, "an RMSprop");
      }},
     {"beta_1",
      [](JsonFields& f, const char* k, OptimizerSpec& o) {
-       if (o.type == "adam")
+       if (is_adam(o))
          o.beta_1 = f.number(k, o.beta_1, 0.0, 1.0);
-       else if (f.has(k))
-         f.fail(k, "is an Adam argument; SGD takes momentum, nesterov");
+       else
+         refuse(f, k, o, "an Adam");
      }},
     {"beta_2",
      [](JsonFields& f, const char* k, OptimizerSpec& o) {
-       if (o.type == "adam")
+       if (is_adam(o))
          o.beta_2 = f.number(k, o.beta_2, 0.0, 1.0);
-       else if (f.has(k))
-         f.fail(k, "is an Adam argument; SGD takes momentum, nesterov");
+       else
+         refuse(f, k, o, "an Adam");
+     }},
+    {"amsgrad",
+     [](JsonFields& f, const char* k, OptimizerSpec& o) {
+       if (is_adam(o))
+         o.amsgrad = f.boolean(k, o.amsgrad);
+       else
+         refuse(f, k, o, "an Adam");
      }},
     {"epsilon",
      [](JsonFields& f, const char* k, OptimizerSpec& o) {
-       if (o.type == "adam")
+       if (o.type != "sgd")
          o.epsilon = f.number(k, o.epsilon, 0.0);
-       else if (f.has(k))
-         f.fail(k, "is an Adam argument; SGD takes momentum, nesterov");
+       else
+         refuse(f, k, o, "an Adam/RMSprop");
      }},
-};
-
-const FieldReader<ScheduleSpec> kScheduleFields[] = {
-    {"type",
-     [](JsonFields& f, const char* k, ScheduleSpec& s) {
-       s.type = f.choice(k, s.type, {"constant", "exponential"});
+    // Keras 3's BaseOptimizer arguments, the same for every type.
+    {"weight_decay",
+     [](JsonFields& f, const char* k, OptimizerSpec& o) {
+       o.weight_decay = f.number(k, o.type == "adamw" ? 0.004 : 0.0, 0.0);
      }},
-    {"decay_rate",
-     [](JsonFields& f, const char* k, ScheduleSpec& s) {
-       if (s.type == "exponential")
-         s.decay_rate = f.number(k, std::nullopt, 0.0, 1.0);
-       else if (f.has(k))
-         f.fail(k, "applies to \"type\": \"exponential\" only");
+    {"clipnorm",
+     [](JsonFields& f, const char* k, OptimizerSpec& o) {
+       // At most one way of clipping, as Keras has it.
+       const char* clip = nullptr;
+       for (const char* key : {"clipnorm", "clipvalue", "global_clipnorm"}) {
+         if (!f.has(key)) continue;
+         if (clip)
+           f.fail(key,
+                  std::string("only one of clipnorm, clipvalue and global_clipnorm can be set, ") +
+                      "and " + clip + " is set too");
+         clip = key;
+       }
+       o.clipnorm = f.number(k, 0.0, 0.0);
      }},
-    {"minimum",
-     [](JsonFields& f, const char* k, ScheduleSpec& s) {
-       if (s.type == "exponential")
-         s.minimum = f.number(k, s.minimum, 0.0);
-       else if (f.has(k))
-         f.fail(k, "applies to \"type\": \"exponential\" only");
+    {"clipvalue",
+     [](JsonFields& f, const char* k, OptimizerSpec& o) { o.clipvalue = f.number(k, 0.0, 0.0); }},
+    {"global_clipnorm", [](JsonFields& f, const char* k,
+                           OptimizerSpec& o) { o.global_clipnorm = f.number(k, 0.0, 0.0); }},
+    {"use_ema",
+     [](JsonFields& f, const char* k, OptimizerSpec& o) { o.use_ema = f.boolean(k, o.use_ema); }},
+    {"ema_momentum",
+     [](JsonFields& f, const char* k, OptimizerSpec& o) {
+       o.ema_momentum = f.number(k, o.ema_momentum, 0.0, 1.0);
      }},
+    {"ema_overwrite_frequency",
+     [](JsonFields& f, const char* k, OptimizerSpec& o) {
+       o.ema_overwrite_frequency = f.integer(k, 0, 1);
+     }},
+    // Keras's variable-name prefix; nothing to name here.
+    {"name", [](JsonFields& f, const char* k, OptimizerSpec&) { f.string(k, ""); }},
 };
 
 const FieldReader<CheckpointSpec> kCheckpointFields[] = {
@@ -226,6 +278,38 @@ OptimizerSpec read_optimizer(JsonFields& f, const char* k) {
   }
   JsonFields sub = f.object(k);
   read_fields(sub, o, kOptimizerFields);
+
+  // Keras's ReduceLROnPlateau: after `patience` epochs without an improvement of the monitored
+  // value by more than min_delta, the rate becomes max(rate * factor, min_lr).
+  const FieldReader<ReduceLROnPlateauSpec> kReduceLrFields[] = {
+      {"monitor", [](JsonFields& f, const char* k,
+                     ReduceLROnPlateauSpec& r) { r.monitor = f.choice(k, r.monitor, kMonitors); }},
+      {"factor",
+       [](JsonFields& f, const char* k, ReduceLROnPlateauSpec& r) {
+         r.factor = f.number(k, r.factor, 0.0);
+         if (r.factor >= 1.0)
+           f.fail(k, "ReduceLROnPlateau does not support a factor >= 1, got " +
+                         nlohmann::json(r.factor).dump());
+       }},
+      {"patience",
+       [](JsonFields& f, const char* k, ReduceLROnPlateauSpec& r) {
+         r.patience = static_cast<int>(f.integer(k, r.patience, 0, 1000000));
+       }},
+      {"mode",
+       [](JsonFields& f, const char* k, ReduceLROnPlateauSpec& r) {
+         r.mode = f.choice(k, r.mode, {"auto", "min", "max"});
+       }},
+      {"min_delta", [](JsonFields& f, const char* k,
+                       ReduceLROnPlateauSpec& r) { r.min_delta = f.number(k, r.min_delta); }},
+      {"cooldown",
+       [](JsonFields& f, const char* k, ReduceLROnPlateauSpec& r) {
+         r.cooldown = static_cast<int>(f.integer(k, r.cooldown, 0, 1000000));
+       }},
+      {"min_lr", [](JsonFields& f, const char* k,
+                    ReduceLROnPlateauSpec& r) { r.min_lr = f.number(k, r.min_lr, 0.0); }},
+      // Keras's console switch; the lr column of metrics.csv shows the rate.
+      {"verbose", [](JsonFields&, const char*, ReduceLROnPlateauSpec&) {}},
+  };
   return o;
 }
 
@@ -250,14 +334,27 @@ const FieldReader<TrainingSpec> kTrainingFields[] = {
      [](JsonFields& f, const char* k, TrainingSpec& t) {
        t.steps_per_epoch = f.integer(k, t.steps_per_epoch, 0);
      }},
-    {"loss",
+    {"loss",  // "sparse_categorical_crossentropy", or {"type": ..., "label_smoothing": x}
      [](JsonFields& f, const char* k, TrainingSpec& t) {
-       t.loss = f.choice(k, t.loss, {"sparse_categorical_crossentropy"});
+       const nlohmann::json* v = f.find(k);
+       if (!v || !v->is_object()) {
+         t.loss.type = f.choice(k, t.loss.type, {"sparse_categorical_crossentropy"});
+         return;
+       }
+       JsonFields sub = f.object(k);
+       t.loss.type = sub.choice("type", t.loss.type, {"sparse_categorical_crossentropy"});
+       t.loss.label_smoothing = sub.number("label_smoothing", t.loss.label_smoothing, 0.0, 1.0);
+       sub.finish();
      }},
     {"optimizer",
      [](JsonFields& f, const char* k, TrainingSpec& t) { t.optimizer = read_optimizer(f, k); }},
-    {"lr_schedule", [](JsonFields& f, const char* k,
-                       TrainingSpec& t) { t.lr_schedule = read_section(f, k, kScheduleFields); }},
+    {"lr_schedule",  // after "optimizer": the per-step schedules start from its learning rate
+     [](JsonFields& f, const char* k, TrainingSpec& t) {
+       static const nlohmann::json none = nlohmann::json::object();
+       const nlohmann::json* optimizer = f.find("optimizer");
+       t.lr_schedule =
+           parse_schedule(f.object(k), t.optimizer.learning_rate, optimizer ? *optimizer : none);
+     }},
     {"threads",
      [](JsonFields& f, const char* k, TrainingSpec& t) {
        t.threads = static_cast<int>(f.integer(k, t.threads, 0, 256));
@@ -277,6 +374,15 @@ const FieldReader<TrainingSpec> kTrainingFields[] = {
        if (!f.has(k)) return;
        t.best_model = read_section(f, k, kBestModelFields);
        t.best_model.enabled = true;
+     }},
+    {"reduce_lr_on_plateau",  // after "lr_schedule"
+     [](JsonFields& f, const char* k, TrainingSpec& t) {
+       if (!f.has(k)) return;
+       if (t.lr_schedule.type != "constant")
+         f.fail(k, "needs a constant learning rate, but lr_schedule is \"" + t.lr_schedule.type +
+                       "\" (Keras cannot set the rate of a schedule either)");
+       t.reduce_lr_on_plateau = read_section(f, k, kReduceLrFields);
+       t.reduce_lr_on_plateau.enabled = true;
      }},
 };
 
@@ -332,10 +438,10 @@ std::vector<std::string> known_key_paths() {
   add_keys(paths, "", kRootFields);
   add_keys(paths, "training.", kTrainingFields);
   add_keys(paths, "training.optimizer.", kOptimizerFields);
-  add_keys(paths, "training.lr_schedule.", kScheduleFields);
   add_keys(paths, "training.checkpoint.", kCheckpointFields);
   add_keys(paths, "training.early_stopping.", kEarlyStoppingFields);
   add_keys(paths, "training.best_model.", kBestModelFields);
+  add_keys(paths, "training.reduce_lr_on_plateau.", kReduceLrFields);
   add_keys(paths, "output.", kOutputFields);
   return paths;  // `data` has no table yet: its keys are not searched
 }

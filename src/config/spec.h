@@ -56,19 +56,53 @@ struct DataSpec {
   int64_t validation_batch_size = 10000;
 };
 
+// Keras 3's optimizers, with their names and defaults. 0 stands for Keras's None in the
+// optional arguments (weight_decay, the clips, ema_overwrite_frequency).
 struct OptimizerSpec {
-  std::string type = "adam";  // "sgd" or "adam"
+  std::string type = "adam";  // "sgd", "adam", "adamw" or "rmsprop"
   double learning_rate = 0.001;
-  double momentum = 0.0;                                // sgd
+  double momentum = 0.0;                                // sgd, rmsprop
   bool nesterov = false;                                // sgd
-  double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;  // adam (Keras defaults)
+  double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;  // adam, adamw (epsilon: rmsprop too)
+  bool amsgrad = false;                                 // adam, adamw
+  double rho = 0.9;                                     // rmsprop
+  bool centered = false;                                // rmsprop
+  // BaseOptimizer's arguments, every type: decoupled decay w -= w * weight_decay * lr before
+  // each update (adamw: 0.004), gradient clipping (at most one), a moving average of the weights.
+  double weight_decay = 0.0;
+  double clipnorm = 0.0, clipvalue = 0.0, global_clipnorm = 0.0;
+  bool use_ema = false;
+  double ema_momentum = 0.99;
+  int64_t ema_overwrite_frequency = 0;
 };
 
-// lr(epoch) = learning_rate * decay_rate^epoch + minimum (the codelab's lr_decay), or constant.
+// training.lr_schedule. "exponential" is the codelab's per-epoch decay:
+// lr(epoch) = learning_rate * decay_rate^epoch + minimum. The others are Keras's per-step
+// LearningRateSchedules of the optimizer's iteration count, with their argument names;
+// initial_learning_rate is the optimizer's learning_rate unless given here.
 struct ScheduleSpec {
-  std::string type = "constant";  // "constant" or "exponential"
-  double decay_rate = 1.0;
-  double minimum = 0.0;
+  std::string type = "constant";  // "constant", "exponential", "ExponentialDecay",
+                                  // "PiecewiseConstantDecay", "CosineDecay", "CosineDecayRestarts"
+  double decay_rate = 1.0;        // exponential, ExponentialDecay
+  double minimum = 0.0;           // exponential
+  double initial_learning_rate = 0.0;
+  int64_t decay_steps = 1;          // ExponentialDecay, CosineDecay
+  bool staircase = false;           // ExponentialDecay
+  std::vector<int64_t> boundaries;  // PiecewiseConstantDecay
+  std::vector<double> values;       //   one more than boundaries
+  double alpha = 0.0;               // CosineDecay, CosineDecayRestarts
+  bool has_warmup_target = false;   // CosineDecay: warmup_target given (Keras: not None)
+  double warmup_target = 0.0;
+  int64_t warmup_steps = 0;
+  int64_t first_decay_steps = 1;  // CosineDecayRestarts
+  double t_mul = 2.0, m_mul = 1.0;
+};
+
+// training.loss: sparse categorical cross-entropy of the fused softmax; label_smoothing as
+// Keras's CategoricalCrossentropy applies it to the one-hot labels.
+struct LossSpec {
+  std::string type = "sparse_categorical_crossentropy";
+  double label_smoothing = 0.0;
 };
 
 // training.checkpoint: a checkpoint (weights, optimizer, generators, data position ...) in
@@ -101,6 +135,18 @@ struct BestModelSpec {
   std::string file = "best_model.mnn";
 };
 
+// training.reduce_lr_on_plateau: Keras's ReduceLROnPlateau callback (a constant rate only).
+struct ReduceLROnPlateauSpec {
+  bool enabled = false;  // the key is present
+  std::string monitor = "val_loss";
+  double factor = 0.1;
+  int patience = 10;
+  std::string mode = "auto";
+  double min_delta = 1e-4;
+  int cooldown = 0;
+  double min_lr = 0.0;
+};
+
 struct TrainingSpec {
   int epochs = 10;
   int batch_size = 128;
@@ -108,7 +154,8 @@ struct TrainingSpec {
   CheckpointSpec checkpoint;
   EarlyStoppingSpec early_stopping;
   BestModelSpec best_model;
-  std::string loss = "sparse_categorical_crossentropy";
+  ReduceLROnPlateauSpec reduce_lr_on_plateau;
+  LossSpec loss;
   OptimizerSpec optimizer;
   ScheduleSpec lr_schedule;
   int threads = 0;  // threads of the maths (GEMM, kernels); 0 = all cores

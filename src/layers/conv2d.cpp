@@ -63,7 +63,9 @@ std::vector<ParamRef> Conv2D::params() {
                            kernel_.data(),
                            kernel_grad_.data(),
                            true}};
+  p[0].regularizer = o_.kernel_regularizer;
   if (o_.use_bias) p.push_back({"bias", {o_.filters}, bias_.data(), bias_grad_.data(), true});
+  if (o_.use_bias) p.back().regularizer = o_.bias_regularizer;
   return p;
 }
 

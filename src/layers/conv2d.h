@@ -22,6 +22,7 @@ struct Conv2DOptions {
   Initializer bias_init = Initializer::zeros;
   // The kernel's parameter name: SeparableConv2D's 1x1 op holds Keras's "pointwise_kernel".
   const char* kernel_name = "kernel";
+  Regularizer kernel_regularizer, bias_regularizer;  // Keras's kernel_/bias_regularizer
 };
 
 class Conv2D final : public Layer {

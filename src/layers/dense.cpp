@@ -29,7 +29,9 @@ void Dense::initialize(Rng& rng) {
 
 std::vector<ParamRef> Dense::params() {
   std::vector<ParamRef> p{{"kernel", {in_, units_}, kernel_.data(), kernel_grad_.data(), true}};
+  p[0].regularizer = kernel_regularizer_;
   if (use_bias_) p.push_back({"bias", {units_}, bias_.data(), bias_grad_.data(), true});
+  if (use_bias_) p.back().regularizer = bias_regularizer_;
   return p;
 }
 

@@ -11,6 +11,10 @@ namespace mnistnet {
 class Dense final : public Layer {
  public:
   Dense(int64_t units, bool use_bias, Initializer kernel_init, Initializer bias_init);
+  // Keras's kernel_regularizer / bias_regularizer, handed on in params().
+  void set_regularizers(const Regularizer& kernel, const Regularizer& bias) {
+    kernel_regularizer_ = kernel, bias_regularizer_ = bias;
+  }
 
   const char* type() const override { return "Dense"; }
   Shape build(const Shape& input) override;
@@ -25,6 +29,7 @@ class Dense final : public Layer {
   int64_t units_, in_ = 0;
   bool use_bias_;
   Initializer kernel_init_, bias_init_;
+  Regularizer kernel_regularizer_, bias_regularizer_;
   std::vector<float> kernel_, bias_, kernel_grad_, bias_grad_;
 };
 

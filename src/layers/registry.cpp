@@ -39,13 +39,29 @@ Initializer read_initializer(JsonFields& f, const std::string& key, const char* 
   return initializer_from_name(f.choice(key, fallback, {MNISTNET_INITIALIZER_NAMES}));
 }
 
+// Keras's L1L2 regularizer config: {"l2": 0.01}, {"l1": 0.01}, {"l1": a, "l2": b}; absent: none.
+Regularizer read_regularizer(JsonFields& f, const std::string& key) {
+  Regularizer r;
+  if (!f.has(key)) return r;
+  JsonFields args = f.object(key);
+  if (!args.has("l1") && !args.has("l2"))
+    args.fail("l2", "missing; expected {\"l2\": x}, {\"l1\": x} or {\"l1\": a, \"l2\": b}");
+  r.l1 = args.number("l1", 0.0, 0.0);
+  r.l2 = args.number("l2", 0.0, 0.0);
+  args.finish();
+  return r;
+}
+
 Ops make_dense(JsonFields& f) {
   Ops ops;
   const int64_t units = f.integer("units", std::nullopt, 1, 1 << 20);
   const bool use_bias = f.boolean("use_bias", true);
   const Initializer kernel = read_initializer(f, "kernel_initializer", "glorot_uniform");
   const Initializer bias = read_initializer(f, "bias_initializer", "zeros");
-  ops.push_back(std::make_unique<Dense>(units, use_bias, kernel, bias));
+  auto dense = std::make_unique<Dense>(units, use_bias, kernel, bias);
+  dense->set_regularizers(read_regularizer(f, "kernel_regularizer"),
+                          read_regularizer(f, "bias_regularizer"));
+  ops.push_back(std::move(dense));
   add_activation(ops, f);
   return ops;
 }
@@ -202,6 +218,8 @@ Ops make_conv2d(JsonFields& f) {
   o.use_bias = f.boolean("use_bias", true);
   o.kernel_init = read_initializer(f, "kernel_initializer", "glorot_uniform");
   o.bias_init = read_initializer(f, "bias_initializer", "zeros");
+  o.kernel_regularizer = read_regularizer(f, "kernel_regularizer");
+  o.bias_regularizer = read_regularizer(f, "bias_regularizer");
   const std::vector<int64_t> dilation = f.int_or_list("dilation_rate", 1, 2, 1);
   if (dilation[0] != 1 || dilation[1] != 1)
     f.fail("dilation_rate", "only 1 (no dilation) is supported");

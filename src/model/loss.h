@@ -7,13 +7,15 @@
 namespace mnistnet {
 
 struct LossSums {
-  double loss = 0.0;    // sum over the batch of -log p(label)
+  double loss = 0.0;    // sum over the batch of -log p(label) (smoothed: -sum_j y_j log p_j)
   int64_t correct = 0;  // examples whose arg-max is the label
 };
 
 // logits: [batch, classes]; labels: [batch], each in [0, classes).
-// When dlogits is not null, writes d(mean loss)/d(logits) = (softmax - onehot) / batch.
+// When dlogits is not null, writes d(mean loss)/d(logits) = (softmax - y) / batch, where y is
+// the one-hot label, or with label_smoothing s as Keras's CategoricalCrossentropy smooths it:
+// y = onehot * (1 - s) + s / classes.
 LossSums softmax_cross_entropy(const float* logits, const int32_t* labels, int64_t batch,
-                               int64_t classes, float* dlogits);
+                               int64_t classes, float* dlogits, float label_smoothing = 0.0f);
 
 }  // namespace mnistnet

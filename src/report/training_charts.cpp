@@ -16,7 +16,8 @@ constexpr const char* kValColour = "#ff7f0e";
 // Per-batch points of one metric at fractional epochs. batches.csv has no steps-per-epoch
 // column; an epoch's last recorded step is its length (every epoch's rows are complete: the
 // logger writes them when the epoch ends).
-std::vector<ChartPoint> batch_points(const std::vector<BatchRow>& batches, bool accuracy) {
+std::vector<ChartPoint> batch_points(const std::vector<BatchRow>& batches,
+                                     double BatchRow::*field) {
   std::map<int, int64_t> steps;
   for (const BatchRow& b : batches) steps[b.epoch] = std::max(steps[b.epoch], b.step);
   std::vector<ChartPoint> points;
@@ -24,7 +25,7 @@ std::vector<ChartPoint> batch_points(const std::vector<BatchRow>& batches, bool 
   for (const BatchRow& b : batches) {
     const double x = b.epoch + static_cast<double>(b.step) /
                                    static_cast<double>(std::max<int64_t>(steps[b.epoch], 1));
-    points.push_back({x, accuracy ? b.accuracy : b.loss});
+    points.push_back({x, b.*field});
   }
   return points;
 }
@@ -68,9 +69,16 @@ double choose_zoom(const std::vector<RunHistory>& runs) {
 
 std::string short_number(double v) { return strprintf("%.3g", v); }
 
+// batches.csv has the rate of every step (logs from before that column do not).
+bool has_step_rates(const RunHistory& run) {
+  return !run.batches.empty() && std::isfinite(run.batches.front().lr);
+}
+
 std::string lr_title(const std::vector<RunHistory>& runs) {
   if (runs.size() != 1 || runs[0].epochs.empty()) return "Learning rate";
-  const double first = runs[0].epochs.front().lr, last = runs[0].epochs.back().lr;
+  const bool per_step = has_step_rates(runs[0]);
+  const double first = per_step ? runs[0].batches.front().lr : runs[0].epochs.front().lr;
+  const double last = per_step ? runs[0].batches.back().lr : runs[0].epochs.back().lr;
   if (first == last) return "Learning rate: constant " + short_number(first);
   return "Learning rate: " + std::string(last < first ? "decays" : "goes") + " from " +
          short_number(first) + " to " + short_number(last);
@@ -94,6 +102,9 @@ TrainingCharts training_charts(const std::vector<RunHistory>& runs, int epochs_p
       x_max = std::max(x_max, e.epoch + 1.0);
       if (std::isfinite(e.lr)) lr_max = std::max(lr_max, e.lr);
     }
+  for (const RunHistory& run : runs)
+    for (const BatchRow& b : run.batches)
+      if (std::isfinite(b.lr)) lr_max = std::max(lr_max, b.lr);
 
   c.accuracy.id = "accuracy", c.accuracy.title = "Accuracy", c.accuracy.y_label = "accuracy";
   c.loss.id = "loss", c.loss.title = "Loss", c.loss.y_label = "loss (cross-entropy)";
@@ -122,7 +133,8 @@ TrainingCharts training_charts(const std::vector<RunHistory>& runs, int epochs_p
         chart.series.push_back(
             {"train-batch" + tag,
              who + "training " + metric + " per batch (running mean of the epoch)", train_colour,
-             1.0, train_opacity, false, batch_points(run.batches, accuracy)});
+             1.0, train_opacity, false,
+             batch_points(run.batches, accuracy ? &BatchRow::accuracy : &BatchRow::loss)});
       } else {
         // Runs from before batches.csv: the training value at each epoch's end instead.
         chart.series.push_back(
@@ -135,13 +147,18 @@ TrainingCharts training_charts(const std::vector<RunHistory>& runs, int epochs_p
                               epoch_points(run.epochs, accuracy ? &EpochResult::val_accuracy
                                                                 : &EpochResult::val_loss)});
     }
-    // The rate is set per epoch and held through it: a step plot, as the codelab draws it.
+    // The rate of every step where batches.csv has it (per-step schedules change it every
+    // step); otherwise the epoch's, held through it: a step plot, as the codelab draws it.
     ChartSeries lr{
         "lr" + tag, who + "learning rate", single ? kTrainColour : run_colour(r), 3.0, 1.0, false,
         {}};
-    for (const EpochResult& e : run.epochs) {
-      lr.points.push_back({static_cast<double>(e.epoch), e.lr});
-      lr.points.push_back({e.epoch + 1.0, e.lr});
+    if (has_step_rates(run)) {
+      lr.points = batch_points(run.batches, &BatchRow::lr);
+    } else {
+      for (const EpochResult& e : run.epochs) {
+        lr.points.push_back({static_cast<double>(e.epoch), e.lr});
+        lr.points.push_back({e.epoch + 1.0, e.lr});
+      }
     }
     c.learning_rate.series.push_back(std::move(lr));
   }

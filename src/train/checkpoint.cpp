@@ -147,6 +147,7 @@ std::string encode_checkpoint(const Checkpoint& c) {
         {"stopped", p.stopped},
         {"history", history_json(p.history)}}},
       {"early_stopping", c.early_stopping},
+      {"reduce_lr_on_plateau", c.reduce_lr_on_plateau},
       {"observers", c.observers},
       {"optimizer", {{"type", c.optimizer}, {"iterations", c.optimizer_iterations}}},
       {"layer_rngs", rngs},
@@ -278,6 +279,8 @@ Checkpoint decode_checkpoint(std::string_view bytes, const std::string& source) 
         c.progress.seen < 0)
       throw std::invalid_argument("negative progress counters");
     c.early_stopping = header.at("early_stopping");
+    // Absent in checkpoints written before ReduceLROnPlateau existed.
+    c.reduce_lr_on_plateau = header.value("reduce_lr_on_plateau", nlohmann::json());
     c.observers = header.at("observers");
     c.optimizer = header.at("optimizer").at("type").get<std::string>();
     c.optimizer_iterations = header.at("optimizer").at("iterations").get<int64_t>();

@@ -57,10 +57,11 @@ struct Checkpoint {
   std::string config_name;  // the run's name (the config file's stem)
   nlohmann::json config;    // the run's resolved config
   TrainingProgress progress;
-  nlohmann::json early_stopping;    // EarlyStopping::state()
-  nlohmann::json observers;         // TrainingObserver::save_state of every observer
-  std::vector<NamedTensor> params;  // Model::params(): weights and batch-norm statistics
-  std::string optimizer;            // "adam" or "sgd"
+  nlohmann::json early_stopping;        // EarlyStopping::state()
+  nlohmann::json reduce_lr_on_plateau;  // ReduceLROnPlateau::state() (null: not used)
+  nlohmann::json observers;             // TrainingObserver::save_state of every observer
+  std::vector<NamedTensor> params;      // Model::params(): weights and batch-norm statistics
+  std::string optimizer;                // "sgd", "adam", "adamw", "rmsprop"
   int64_t optimizer_iterations = 0;
   std::vector<std::vector<float>> optimizer_state;  // Optimizer::state()
   std::vector<Rng::State> layer_rngs;               // Model::training_rngs() (dropout masks)

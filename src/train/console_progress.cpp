@@ -39,7 +39,7 @@ void ConsoleProgress::on_epoch_begin(int epoch, int epochs, int64_t steps, doubl
   }
 }
 
-void ConsoleProgress::on_batch_end(int64_t step, double loss, double accuracy) {
+void ConsoleProgress::on_batch_end(int64_t step, double loss, double accuracy, double /*lr*/) {
   if (style_ != Style::bar) return;
   const auto now = std::chrono::steady_clock::now();
   if (now - last_draw_ < std::chrono::milliseconds(100) && step != steps_) return;

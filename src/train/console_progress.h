@@ -17,7 +17,7 @@ class ConsoleProgress final : public TrainingObserver {
   ConsoleProgress(std::FILE* out, Style style) : out_(out), style_(style) {}
 
   void on_epoch_begin(int epoch, int epochs, int64_t steps, double lr) override;
-  void on_batch_end(int64_t step, double loss, double accuracy) override;
+  void on_batch_end(int64_t step, double loss, double accuracy, double lr) override;
   void on_epoch_end(const EpochResult& result) override;
 
  private:

@@ -6,9 +6,12 @@
 #include <cstdio>
 
 #include "core/errors.h"
+#include "optim/lr_schedule.h"
+#include "optim/regularizer.h"
 #include "train/checkpoint.h"
 #include "train/divergence.h"
 #include "train/early_stopping.h"
+#include "train/reduce_lr_on_plateau.h"
 
 namespace mnistnet {
 
@@ -53,20 +56,25 @@ PipelineSpec training_pipeline_spec(const Config& config) {
   return spec;
 }
 
-LossSums train_step(Model& model, Optimizer& optimizer, const Batch& batch, float lr) {
+LossSums train_step(Model& model, Optimizer& optimizer, const Batch& batch, float lr,
+                    float label_smoothing) {
   const float* logits = model.forward_logits(batch.images, batch.size, /*training=*/true);
-  const LossSums s = softmax_cross_entropy(logits, batch.labels, batch.size, model.num_outputs(),
-                                           model.logits_grad());
+  LossSums s = softmax_cross_entropy(logits, batch.labels, batch.size, model.num_outputs(),
+                                     model.logits_grad(), label_smoothing);
   // A non-finite loss would poison every weight through the update: stop before it.
   if (std::isfinite(s.loss)) {
     model.backward(batch.size);
+    // The penalty is part of Keras's loss, so its gradient joins the parameters' gradients.
+    s.loss +=
+        static_cast<double>(batch.size) *
+        apply_regularizers(optimizer.params(), /*add_gradient=*/true, optimizer.sum_scratch());
     optimizer.step(lr);
   }
   return s;
 }
 
 Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float pixel_scale,
-                    std::vector<int32_t>* predicted) {
+                    std::vector<int32_t>* predicted, float label_smoothing) {
   if (predicted) predicted->assign(static_cast<size_t>(data.count), 0);
   PipelineSpec spec;
   spec.cache = false;  // one pass: converting pixels while batching beats a float copy of the set
@@ -81,8 +89,8 @@ Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float
   LossSums total;
   while (auto batch = pipeline.next()) {
     const float* logits = model.forward_logits(batch->images, batch->size, /*training=*/false);
-    const LossSums s =
-        softmax_cross_entropy(logits, batch->labels, batch->size, model.num_outputs(), nullptr);
+    const LossSums s = softmax_cross_entropy(logits, batch->labels, batch->size,
+                                             model.num_outputs(), nullptr, label_smoothing);
     total.loss += s.loss;
     total.correct += s.correct;
     if (predicted) {
@@ -97,7 +105,7 @@ Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float
   Evaluation e;
   e.count = data.count;
   if (data.count > 0) {
-    e.loss = total.loss / static_cast<double>(data.count);
+    e.loss = total.loss / static_cast<double>(data.count) + regularization_penalty(model.params());
     e.accuracy = static_cast<double>(total.correct) / static_cast<double>(data.count);
   }
   return e;
@@ -122,6 +130,7 @@ struct Loop {
   const FitOptions& options;
   const std::vector<TrainingObserver*>& observers;
   EarlyStopping& early;
+  ReduceLROnPlateau& plateau;
   TrainingProgress progress;
   std::filesystem::path last_checkpoint;
 };
@@ -132,6 +141,7 @@ Checkpoint capture(Loop& loop) {
   c.config = loop.config.resolved;
   c.progress = loop.progress;
   c.early_stopping = loop.early.state();
+  c.reduce_lr_on_plateau = loop.plateau.state();
   c.best_weights = loop.early.best_weights();
   c.observers = nlohmann::json::object();
   for (const auto* o : loop.observers) o->save_state(c.observers);
@@ -147,7 +157,7 @@ Checkpoint capture(Loop& loop) {
 
 // Puts a checkpoint's state into a freshly built model and attached optimizer.
 void restore(const Checkpoint& c, Model& model, Optimizer& optimizer, EarlyStopping& early,
-             const Dataset& train) {
+             ReduceLROnPlateau& plateau, const Dataset& train) {
   auto fail = [&](const std::string& what) { throw CheckpointError(c.source + ": " + what); };
   set_weights(model, c.params, c.source);
   if (c.optimizer != optimizer.name())
@@ -165,6 +175,7 @@ void restore(const Checkpoint& c, Model& model, Optimizer& optimizer, EarlyStopp
     optimizer.restore(c.optimizer_iterations, c.optimizer_state);
     for (size_t i = 0; i < rngs.size(); ++i) rngs[i]->set_state(c.layer_rngs[i]);
     early.restore(c.early_stopping, c.best_weights);
+    plateau.restore(c.reduce_lr_on_plateau);
   } catch (const std::exception& e) {
     fail(e.what());
   }
@@ -207,8 +218,9 @@ FitResult fit(Model& model, const Dataset& train, const Dataset& validation, con
   optimizer->attach(model.params());
   model.reserve(t.batch_size);
   EarlyStopping early(t.early_stopping);
+  ReduceLROnPlateau plateau(t.reduce_lr_on_plateau, t.optimizer.learning_rate);
   const Checkpoint* resume = options.resume;
-  if (resume) restore(*resume, model, *optimizer, early, train);
+  if (resume) restore(*resume, model, *optimizer, early, plateau, train);
 
   // The prefetch thread starts here, from the checkpoint's data position when resuming.
   std::unique_ptr<Pipeline> pipeline = [&] {
@@ -221,7 +233,8 @@ FitResult fit(Model& model, const Dataset& train, const Dataset& validation, con
     }
   }();
 
-  Loop loop{model, *optimizer, *pipeline, train, config, options, observers, early, {}, {}};
+  Loop loop{model,     *optimizer, *pipeline, train, config, options,
+            observers, early,      plateau,   {},    {}};
   if (resume) {
     loop.progress = resume->progress;
     for (auto* o : observers) o->on_resume(resume->progress.history, resume->observers);
@@ -234,10 +247,19 @@ FitResult fit(Model& model, const Dataset& train, const Dataset& validation, con
   const int64_t save_freq = t.checkpoint.save_freq;
   std::vector<int32_t> predicted;
   FitResult out;
+  const auto label_smoothing = static_cast<float>(t.loss.label_smoothing);
+  // The rate of the next step: a per-step schedule's at the optimizer's iteration count, else
+  // the epoch's (ReduceLROnPlateau's, the codelab's per-epoch decay, or the constant).
+  const bool per_step = schedule_is_per_step(t.lr_schedule);
+  auto next_rate = [&] {
+    if (per_step) return learning_rate_at_step(t.lr_schedule, p.global_step);
+    if (plateau.enabled()) return plateau.learning_rate();
+    return learning_rate_for_epoch(t.optimizer, t.lr_schedule, p.epoch);
+  };
 
   while (p.epoch < t.epochs && !p.stopped) {
-    p.lr = learning_rate_for_epoch(t.optimizer, t.lr_schedule, p.epoch);
-    const auto lr = static_cast<float>(p.lr);
+    p.lr = next_rate();
+    auto lr = static_cast<float>(p.lr);
     for (auto* o : observers) o->on_epoch_begin(p.epoch, t.epochs, steps, p.lr);
     const auto start = std::chrono::steady_clock::now();
     const double seconds_before = p.seconds;  // training time of this epoch before a resume
@@ -247,7 +269,8 @@ FitResult fit(Model& model, const Dataset& train, const Dataset& validation, con
     };
     while (p.step < steps) {
       const std::optional<Batch> batch = pipeline->next();
-      const LossSums s = train_step(model, *optimizer, *batch, lr);
+      if (per_step) lr = static_cast<float>(p.lr = next_rate());
+      const LossSums s = train_step(model, *optimizer, *batch, lr, label_smoothing);
       if (!std::isfinite(s.loss)) {
         throw DivergenceError(
             "the loss is " + std::string(std::isnan(s.loss) ? "nan" : "infinite") + " at epoch " +
@@ -266,7 +289,7 @@ FitResult fit(Model& model, const Dataset& train, const Dataset& validation, con
       p.seen += batch->size;
       for (auto* o : observers)
         o->on_batch_end(p.step, p.loss_sum / static_cast<double>(p.seen),
-                        static_cast<double>(p.correct) / static_cast<double>(p.seen));
+                        static_cast<double>(p.correct) / static_cast<double>(p.seen), p.lr);
       const int stop =
           options.stop_request ? options.stop_request->load(std::memory_order_relaxed) : 0;
       if (stop != 0 || (save_freq > 0 && p.global_step % save_freq == 0 && p.step < steps)) {
@@ -287,21 +310,30 @@ FitResult fit(Model& model, const Dataset& train, const Dataset& validation, con
     r.seconds = seconds_now();
     r.loss = p.loss_sum / static_cast<double>(p.seen);
     r.accuracy = static_cast<double>(p.correct) / static_cast<double>(p.seen);
-    r.lr = p.lr;
-    const Evaluation v =
-        evaluate(model, validation, d.validation_batch_size, pixel_scale, &predicted);
+    r.lr = per_step ? next_rate() : p.lr;
+    // With use_ema, validation, the best model and early stopping's best weights are the
+    // moving average's (Keras's SwapEMAWeights(swap_on_epoch=True)): the weights that are saved.
+    optimizer->swap_average();
+    const Evaluation v = evaluate(model, validation, d.validation_batch_size, pixel_scale,
+                                  &predicted, label_smoothing);
     r.val_loss = v.loss;
     r.val_accuracy = v.accuracy;
     p.history.push_back(r);
     for (auto* o : observers) o->on_epoch_end(r);
     for (auto* o : observers) o->on_validation(model, predicted);
     p.stopped = early.on_epoch_end(p.epoch, r, model);
+    plateau.on_epoch_end(r);
+    optimizer->swap_average();  // training goes on from the weights themselves
     ++p.epoch;
     p.step = p.seen = p.correct = 0;
     p.loss_sum = p.seconds = 0.0;
     // Training is over after the last epoch or an early stop: the end-of-training weights
     // (the best ones, with restore_best_weights) go into the final checkpoint.
-    if (p.epoch >= t.epochs || p.stopped) out.restored_best_weights = early.on_train_end(model);
+    // With use_ema they become the average first (Keras's finalize_variable_values).
+    if (p.epoch >= t.epochs || p.stopped) {
+      optimizer->finalize();
+      out.restored_best_weights = early.on_train_end(model);
+    }
     checkpoint(loop);
     const int stop =
         options.stop_request ? options.stop_request->load(std::memory_order_relaxed) : 0;

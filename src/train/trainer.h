@@ -21,6 +21,9 @@ struct Evaluation {
 };
 
 // One row of the CSV log: Keras CSVLogger's columns plus the epoch's training seconds.
+// lr is Keras's optimizer.learning_rate at the epoch's end: the epoch's rate for a constant or
+// per-epoch rate (before ReduceLROnPlateau lowers it), the next step's rate for a per-step
+// schedule. Loss values include the regularizers' penalty, as Keras's do.
 struct EpochResult {
   int epoch = 0;  // 0-based, as Keras's CSVLogger writes it
   double accuracy = 0.0, loss = 0.0, lr = 0.0, val_accuracy = 0.0, val_loss = 0.0, seconds = 0.0;
@@ -34,9 +37,10 @@ class TrainingObserver {
   virtual void on_epoch_begin(int epoch, int epochs, int64_t steps, double lr) {
     (void)epoch, (void)epochs, (void)steps, (void)lr;
   }
-  // step is 1-based; loss and accuracy are the epoch's running means so far.
-  virtual void on_batch_end(int64_t step, double loss, double accuracy) {
-    (void)step, (void)loss, (void)accuracy;
+  // step is 1-based; loss and accuracy are the epoch's running means so far; lr is the
+  // learning rate this step used (per-step schedules change it every step).
+  virtual void on_batch_end(int64_t step, double loss, double accuracy, double lr) {
+    (void)step, (void)loss, (void)accuracy, (void)lr;
   }
   virtual void on_epoch_end(const EpochResult& result) { (void)result; }
   // After on_epoch_end: the model as it is now and its arg-max class for every validation
@@ -79,14 +83,18 @@ struct FitResult {
 // cache().shuffle(buffer).repeat().batch(batch_size, drop_remainder=True).prefetch(n).
 PipelineSpec training_pipeline_spec(const Config& config);
 
-// One optimisation step on a batch: forward, fused softmax cross-entropy, backward, update.
-// Returns the batch's loss sum and correct count (what the progress line averages).
-LossSums train_step(Model& model, Optimizer& optimizer, const Batch& batch, float lr);
+// One optimisation step on a batch: forward, fused softmax cross-entropy (label-smoothed when
+// asked), backward, the regularizers' gradients, update. Returns the batch's loss sum (the
+// regularizers' penalty counted once per example, so the running mean is Keras's loss) and
+// correct count (what the progress line averages).
+LossSums train_step(Model& model, Optimizer& optimizer, const Batch& batch, float lr,
+                    float label_smoothing = 0.0f);
 
 // Evaluates in inference mode on the whole data set, in order, in batches of batch_size.
-// When `predicted` is given, it receives each example's arg-max class.
+// When `predicted` is given, it receives each example's arg-max class. The loss includes the
+// model's regularizer penalty (as Keras's evaluate does) and the label smoothing asked for.
 Evaluation evaluate(Model& model, const Dataset& data, int64_t batch_size, float pixel_scale,
-                    std::vector<int32_t>* predicted = nullptr);
+                    std::vector<int32_t>* predicted = nullptr, float label_smoothing = 0.0f);
 
 // Trains for spec.training.epochs epochs of steps_per_epoch batches drawn from the repeated,
 // shuffled training set, evaluating on `validation` after each epoch; with a run_dir, writes

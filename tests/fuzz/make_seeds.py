@@ -27,6 +27,22 @@ for name in ("dense1", "conv_bn", "dense_dropout"):
         put("config", name + ".json", f.read())
 put("config", "bad_unknown_key.json", '{"model": {"layers": [{"type": "Dense", "units": 10}]}, "trainng": {}}')
 put("config", "bad_syntax.json", '{"model": {"layers": [}')
+# The recipes' keys: optimizers, clipping, EMA, per-step schedules, plateau, label smoothing.
+recipes = json.loads(json.dumps(small))
+recipes["model"]["layers"][3]["kernel_regularizer"] = {"l1": 0.01, "l2": 0.001}
+recipes["training"].update({
+    "optimizer": {"type": "rmsprop", "centered": True, "momentum": 0.5, "weight_decay": 0.001,
+                  "clipnorm": 1.0, "use_ema": True, "ema_overwrite_frequency": 3},
+    "lr_schedule": {"type": "CosineDecay", "decay_steps": 10, "warmup_target": 0.01, "warmup_steps": 2},
+    "loss": {"type": "sparse_categorical_crossentropy", "label_smoothing": 0.1}})
+put("config", "recipes.json", json.dumps(recipes))
+plateau = json.loads(json.dumps(small))
+plateau["training"].update({
+    "optimizer": {"type": "adamw", "amsgrad": True, "global_clipnorm": 1.0},
+    "lr_schedule": {"type": "constant"},
+    "reduce_lr_on_plateau": {"monitor": "val_loss", "factor": 0.5, "patience": 2, "cooldown": 1}})
+put("config", "recipes_plateau.json", json.dumps(plateau) +
+    '\0training.lr_schedule={"type": "PiecewiseConstantDecay", "boundaries": [5], "values": [0.1, 0.01]}')
 
 # idx: valid images and labels, raw and gzip, and a few broken ones.
 images = struct.pack(">IIII", 0x803, 2, 3, 3) + bytes(range(18))
