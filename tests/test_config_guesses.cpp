@@ -42,11 +42,13 @@ TEST_CASE("Known-key lists name every key the section parses", "[config][errors]
     CHECK_THAT(training, Contains(key));
   // SGD's arguments are known under Adam too: they get their own message, not "unknown".
   const std::string optimizer = error_of(kDense, {"training.optimizer.momentum=0.9"});
-  CHECK_THAT(optimizer, Contains("/training/optimizer/momentum: is an SGD/RMSprop argument; Adam takes "
-                                 "beta_1, beta_2, epsilon"));
+  CHECK_THAT(optimizer,
+             Contains("/training/optimizer/momentum: is an SGD/RMSprop argument; Adam takes "
+                      "beta_1, beta_2, epsilon"));
   CHECK_THAT(error_of(kDense, {"training.optimizer.zzz=1"}),
-             Contains("known keys here: beta_1, beta_2, epsilon, learning_rate, momentum, "
-                      "nesterov, type"));
+             Contains("known keys here: amsgrad, beta_1, beta_2, centered, clipnorm, clipvalue, "
+                      "ema_momentum, ema_overwrite_frequency, epsilon, global_clipnorm, "
+                      "learning_rate, momentum, name, nesterov, rho, type, use_ema, weight_decay"));
   CHECK_THAT(error_of(kDense, {"zzz=1"}),
              Contains("/zzz: unknown key (known keys here: data, description, model, name, "
                       "output, seed, training)"));
