@@ -53,6 +53,10 @@ void pack(const Geometry& g, const float* kernel, int64_t rows, float* packed) {
   }
 }
 
+// The vectors below never cross a function boundary that is not inlined (anonymous namespace),
+// so GCC's note that returning one without AVX changes the ABI (a non-native build) is moot.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 namespace {
 
 // One block of kLanes channels as a GCC vector: the inner loops over taps and pixels are
