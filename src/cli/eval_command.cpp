@@ -73,8 +73,7 @@ int run_eval(const EvalOptions& options) {
     std::printf("%s\n",
                 out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
   } else {
-    std::printf("Model %s, test data %s\n", model_path.string().c_str(),
-                (data_dir / "t10k").string().c_str());
+    std::printf("Model %s, test data %s\n", model_path.string().c_str(), test.source.c_str());
     std::printf("%lld/%lld - loss: %.4f - accuracy: %.4f\n", static_cast<long long>(e.count),
                 static_cast<long long>(e.count), e.loss, e.accuracy);
     print_class_table(loaded.meta, m);
