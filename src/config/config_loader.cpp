@@ -278,40 +278,40 @@ OptimizerSpec read_optimizer(JsonFields& f, const char* k) {
   }
   JsonFields sub = f.object(k);
   read_fields(sub, o, kOptimizerFields);
-
-  // Keras's ReduceLROnPlateau: after `patience` epochs without an improvement of the monitored
-  // value by more than min_delta, the rate becomes max(rate * factor, min_lr).
-  const FieldReader<ReduceLROnPlateauSpec> kReduceLrFields[] = {
-      {"monitor", [](JsonFields& f, const char* k,
-                     ReduceLROnPlateauSpec& r) { r.monitor = f.choice(k, r.monitor, kMonitors); }},
-      {"factor",
-       [](JsonFields& f, const char* k, ReduceLROnPlateauSpec& r) {
-         r.factor = f.number(k, r.factor, 0.0);
-         if (r.factor >= 1.0)
-           f.fail(k, "ReduceLROnPlateau does not support a factor >= 1, got " +
-                         nlohmann::json(r.factor).dump());
-       }},
-      {"patience",
-       [](JsonFields& f, const char* k, ReduceLROnPlateauSpec& r) {
-         r.patience = static_cast<int>(f.integer(k, r.patience, 0, 1000000));
-       }},
-      {"mode",
-       [](JsonFields& f, const char* k, ReduceLROnPlateauSpec& r) {
-         r.mode = f.choice(k, r.mode, {"auto", "min", "max"});
-       }},
-      {"min_delta", [](JsonFields& f, const char* k,
-                       ReduceLROnPlateauSpec& r) { r.min_delta = f.number(k, r.min_delta); }},
-      {"cooldown",
-       [](JsonFields& f, const char* k, ReduceLROnPlateauSpec& r) {
-         r.cooldown = static_cast<int>(f.integer(k, r.cooldown, 0, 1000000));
-       }},
-      {"min_lr", [](JsonFields& f, const char* k,
-                    ReduceLROnPlateauSpec& r) { r.min_lr = f.number(k, r.min_lr, 0.0); }},
-      // Keras's console switch; the lr column of metrics.csv shows the rate.
-      {"verbose", [](JsonFields&, const char*, ReduceLROnPlateauSpec&) {}},
-  };
   return o;
 }
+
+// Keras's ReduceLROnPlateau: after `patience` epochs without an improvement of the monitored
+// value by more than min_delta, the rate becomes max(rate * factor, min_lr).
+const FieldReader<ReduceLROnPlateauSpec> kReduceLrFields[] = {
+    {"monitor", [](JsonFields& f, const char* k,
+                   ReduceLROnPlateauSpec& r) { r.monitor = f.choice(k, r.monitor, kMonitors); }},
+    {"factor",
+     [](JsonFields& f, const char* k, ReduceLROnPlateauSpec& r) {
+       r.factor = f.number(k, r.factor, 0.0);
+       if (r.factor >= 1.0)
+         f.fail(k, "ReduceLROnPlateau does not support a factor >= 1, got " +
+                       nlohmann::json(r.factor).dump());
+     }},
+    {"patience",
+     [](JsonFields& f, const char* k, ReduceLROnPlateauSpec& r) {
+       r.patience = static_cast<int>(f.integer(k, r.patience, 0, 1000000));
+     }},
+    {"mode",
+     [](JsonFields& f, const char* k, ReduceLROnPlateauSpec& r) {
+       r.mode = f.choice(k, r.mode, {"auto", "min", "max"});
+     }},
+    {"min_delta", [](JsonFields& f, const char* k,
+                     ReduceLROnPlateauSpec& r) { r.min_delta = f.number(k, r.min_delta); }},
+    {"cooldown",
+     [](JsonFields& f, const char* k, ReduceLROnPlateauSpec& r) {
+       r.cooldown = static_cast<int>(f.integer(k, r.cooldown, 0, 1000000));
+     }},
+    {"min_lr", [](JsonFields& f, const char* k,
+                  ReduceLROnPlateauSpec& r) { r.min_lr = f.number(k, r.min_lr, 0.0); }},
+    // Keras's console switch; the lr column of metrics.csv shows the rate.
+    {"verbose", [](JsonFields&, const char*, ReduceLROnPlateauSpec&) {}},
+};
 
 template <class Spec, size_t N>
 Spec read_section(JsonFields& f, const char* k, const FieldReader<Spec> (&table)[N]) {
