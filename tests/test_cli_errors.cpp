@@ -103,7 +103,8 @@ TEST_CASE("A bad number says it is not a number; ranges say the bound", "[cli][e
 TEST_CASE("Other parser complaints are one line naming the command", "[cli][errors][e2e]") {
   Cli cli;
   CHECK_THAT(cli.error("train extra"), Contains("mnistnet: error: train: "));
-  CHECK_THAT(cli.error("predict"), Contains("mnistnet: error: predict: images is required"));
+  CHECK_THAT(cli.error("predict"),
+             Contains("mnistnet: error: predict: give image files, or --csv FILE --out FILE"));
 }
 
 TEST_CASE("Help texts carry no validator noise; help and version are commands", "[cli][e2e]") {

@@ -77,9 +77,9 @@ TEST_CASE("Optimizer errors name the key and what was expected", "[config][optim
   CHECK_THAT(error_of({"training.optimizer.weight_decay=-0.1"}),
              Contains("/training/optimizer/weight_decay: expected a number >= 0"));
   CHECK_THAT(error_of({"training.optimizer.rho=0.9"}),
-             Contains("/training/optimizer/rho: unknown key"));  // RMSprop's, not Adam's
+             Contains("/training/optimizer/rho: is an RMSprop argument; Adam takes beta_1"));
   CHECK_THAT(error_of({"training.optimizer={\"type\": \"rmsprop\", \"beta_1\": 0.9}"}),
-             Contains("/training/optimizer/beta_1: unknown key"));
+             Contains("/training/optimizer/beta_1: is an Adam argument; RMSprop takes rho"));
 }
 
 TEST_CASE("Per-step schedules take Keras's arguments", "[config][schedule]") {

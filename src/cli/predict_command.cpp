@@ -185,12 +185,12 @@ int predict_csv(LoadedModel& loaded, const PredictOptions& options) {
 
 int run_predict(const PredictOptions& options) {
   flush_denormals_to_zero();
+  if (options.images.empty() && options.csv.empty())
+    throw UserError("predict: give image files, or --csv FILE --out FILE");
   const fs::path model_path = resolve_model_path(options.model);
   LoadedModel loaded = load_model(model_path);
   check_model_input(loaded, model_path);
   if (!options.csv.empty()) return predict_csv(loaded, options);
-  if (options.images.empty())
-    throw UserError("predict: give image files, or --csv FILE --out FILE");
   if (!options.dump_dir.empty()) {
     std::error_code ec;
     fs::create_directories(options.dump_dir, ec);

@@ -1,5 +1,6 @@
 #include "config/config_loader.h"
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -40,6 +41,13 @@ std::vector<std::string> string_list(JsonFields& f, const std::string& key) {
 DataSpec parse_data(JsonFields f) {
   DataSpec d;
   d.dataset = f.string("dataset", d.dataset);
+  // Keras's module spellings of the known sets (fashion_mnist, MNIST) name the same folders.
+  for (const char* known : {"mnist", "fashion-mnist"}) {
+    std::string folded = d.dataset;
+    for (char& c : folded)
+      c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (folded == known) d.dataset = known;
+  }
   if (d.dataset.empty() || d.dataset.find('/') != std::string::npos || d.dataset[0] == '.')
     f.fail("dataset",
            "expected a data set name (a folder name under data/), got \"" + d.dataset + "\"");
