@@ -42,6 +42,12 @@ for group in "${groups[@]}"; do
   for alt in "${alternatives[@]}"; do
     read -r pkg op version <<<"$(sed -E 's/[()]/ /g' <<<"$alt")"
     status=$(dpkg-query -W -f='${Status} ${Version}' "$pkg" 2>/dev/null || true)
+    if [[ $status != "install ok installed "* && -z ${op:-} ]]; then
+      # A virtual package (libspdlog1.10-fmt9): an installed package that Provides it.
+      provider=$(dpkg-query -W -f='${Status}|${Package}|${Provides}\n' 2>/dev/null |
+        awk -F'|' -v p="$pkg" '$1 == "install ok installed" && ("," $3 ",") ~ (", ?" p "[ ,(]") {print $2; exit}')
+      [[ -n $provider ]] && { ok=1; break; }
+    fi
     [[ $status == "install ok installed "* ]] || continue
     if [[ -z ${op:-} ]] || dpkg --compare-versions "${status##* }" "$op" "$version"; then
       ok=1
@@ -71,7 +77,11 @@ while read -r lib; do
   real=$(readlink -f "$path")
   # Merged /usr: dpkg may know the file as /lib/... rather than /usr/lib/...
   owner=$(dpkg -S "$real" "${real#/usr}" 2>/dev/null | head -n 1 | cut -d: -f1 || true)
-  [[ -n $owner && $declared == *" $owner "* ]] ||
+  # The owner may be declared by a virtual name it Provides (libspdlog1.10 as libspdlog1.10-fmt9).
+  provides=$(dpkg-query -W -f='${Provides}' "$owner" 2>/dev/null | names || true)
+  covered=0
+  for name in $owner $provides; do [[ $declared == *" $name "* ]] && covered=1; done
+  ((covered)) ||
     die "$lib ($real, package ${owner:-none}) is not covered by the declared Depends"
 done < <(readelf -d "$binary" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
 
