@@ -5,20 +5,9 @@
 namespace mnistnet {
 
 Shape Conv2D::build(const Shape& input) {
-  if (input.size() != 3) {
-    throw ShapeError("Conv2D needs an image input [height, width, channels], got " +
-                     shape_string(input) + "; add a Reshape layer before it");
-  }
+  const auto [rows, cols] =
+      image_window("Conv2D", input, o_.kernel_h, o_.kernel_w, o_.stride_h, o_.stride_w, o_.same);
   const int64_t in_h = input[0], in_w = input[1], in_c = input[2];
-  if (!o_.same && (in_h < o_.kernel_h || in_w < o_.kernel_w)) {
-    throw ShapeError("a " + std::to_string(o_.kernel_h) + "x" + std::to_string(o_.kernel_w) +
-                     " kernel with padding \"valid\" does not fit an input of " +
-                     shape_string(input));
-  }
-  const Padding1D rows = o_.same ? same_padding(in_h, o_.kernel_h, o_.stride_h)
-                                 : valid_padding(in_h, o_.kernel_h, o_.stride_h);
-  const Padding1D cols = o_.same ? same_padding(in_w, o_.kernel_w, o_.stride_w)
-                                 : valid_padding(in_w, o_.kernel_w, o_.stride_w);
   g_ = conv_kernels::Geometry{};
   g_.in_h = in_h;
   g_.in_w = in_w;

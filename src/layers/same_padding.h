@@ -37,4 +37,27 @@ inline Padding1D valid_padding(int64_t in, int64_t kernel, int64_t stride) {
   return {(in - kernel) / stride + 1, 0, 0};
 }
 
+// Both axes of a convolution's window over an image input [height, width, channels], with the
+// checks Conv2D and DepthwiseConv2D share: the input is an image, and a "valid" kernel fits.
+struct ImageWindow {
+  Padding1D rows, cols;
+};
+
+inline ImageWindow image_window(const char* layer, const Shape& input, int64_t kernel_h,
+                                int64_t kernel_w, int64_t stride_h, int64_t stride_w, bool same) {
+  if (input.size() != 3) {
+    throw ShapeError(std::string(layer) + " needs an image input [height, width, channels], got " +
+                     shape_string(input) + "; add a Reshape layer before it");
+  }
+  if (!same && (input[0] < kernel_h || input[1] < kernel_w)) {
+    throw ShapeError("a " + std::to_string(kernel_h) + "x" + std::to_string(kernel_w) +
+                     " kernel with padding \"valid\" does not fit an input of " +
+                     shape_string(input));
+  }
+  const auto axis = [same](int64_t in, int64_t kernel, int64_t stride) {
+    return same ? same_padding(in, kernel, stride) : valid_padding(in, kernel, stride);
+  };
+  return {axis(input[0], kernel_h, stride_h), axis(input[1], kernel_w, stride_w)};
+}
+
 }  // namespace mnistnet
