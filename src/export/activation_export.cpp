@@ -138,8 +138,7 @@ Value export_leaky_relu_layer(LayerExport& e) {
 
 // Keras's ReLU(max_value, negative_slope, threshold), as the engine computes it:
 //   x >= max_value ? max_value : x >= threshold ? x : slope * (x - threshold).
-// The common forms are nodes every runtime reads (Relu or LeakyRelu, then the cap); a threshold
-// needs the comparisons (Less, Where).
+// The common forms are Relu or LeakyRelu, then the cap; a threshold needs a step function.
 Value export_relu_layer(LayerExport& e) {
   const Value& v = e.inputs[0];
   const nlohmann::json* max_arg = e.args.value("max_value");
@@ -162,16 +161,36 @@ Value export_relu_layer(LayerExport& e) {
         with_name(v, g.node("LeakyRelu", {v.name}, clipped ? b + "_leaky" : b, {{"alpha", slope}}));
     return clipped ? capped(e, r, max_value, b) : r;
   }
-  const std::string thr = constant("threshold", threshold);
-  const std::string below =
-      g.node("Mul", {g.node("Sub", {v.name, thr}, b + "_shifted"), constant("slope", slope)},
-             b + "_below");
-  std::string y = g.node("Where", {g.node("Less", {v.name, thr}, b + "_is_below"), below, v.name},
-                         clipped ? b + "_thresholded" : b);
-  if (clipped) {
-    const std::string max = constant("max", max_value);
-    y = g.node("Where", {g.node("Less", {v.name, max}, b + "_is_under_max"), y, max}, b);
-  }
+  // The threshold's jump needs a step; OpenCV 4.6 reads no Where, so the step is built from
+  // Sign: sign(sign(x - c) + 1/2) is -1 below c and 1 from c on, its relu [x >= c] and the
+  // relu of its negation [x < c], and the selection a [x >= c] + b [x < c] is exact.
+  const auto select_at_least = [&](const std::string& x, float c, const std::string& a,
+                                   const std::string& b_name, const std::string& name) {
+    const std::string sign =
+        g.node("Sign",
+               {g.node("Add",
+                       {g.node("Sign", {g.node("Sub", {x, constant("c", c)}, name + "_minus_c")},
+                               name + "_sign"),
+                        constant("half", 0.5f)},
+                       name + "_sign_half")},
+               name + "_at_least_sign");
+    const std::string at_least = g.node("Relu", {sign}, name + "_at_least");
+    const std::string below =
+        g.node("Relu", {g.node("Mul", {sign, constant("minus_one", -1.0f)}, name + "_neg")},
+               name + "_below");
+    return g.node("Add",
+                  {g.node("Mul", {at_least, a}, name + "_upper"),
+                   g.node("Mul", {below, b_name}, name + "_lower")},
+                  name);
+  };
+  const std::string shifted_below =
+      g.node("Mul",
+             {g.node("Sub", {v.name, constant("threshold", threshold)}, b + "_shifted"),
+              constant("slope", slope)},
+             b + "_slope");
+  std::string y =
+      select_at_least(v.name, threshold, v.name, shifted_below, clipped ? b + "_thresholded" : b);
+  if (clipped) y = select_at_least(v.name, max_value, constant("max", max_value), y, b);
   return with_name(v, y);
 }
 
