@@ -7,11 +7,13 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 
 #include "config/config_loader.h"
 #include "core/errors.h"
 #include "core/rng.h"
 #include "layers/activation.h"
+#include "layers/registry.h"
 #include "model/loss.h"
 #include "model/model_file.h"
 #include "onnx/runtimes.h"
@@ -25,6 +27,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int64_t kInputs = 1000;
+// Enough random models that every layer type is drawn (the test checks it).
+constexpr size_t kRandomModels = 40;
 
 struct ExportCase {
   std::string name;
@@ -182,7 +186,7 @@ std::optional<Model> random_model(uint64_t seed) {
     add({{"type", "Reshape"}, {"target_shape", image}});
   }
   for (int64_t i = 0, n = pick(1, 4); i < n; ++i) {
-    switch (pick(0, 7)) {
+    switch (pick(0, 8)) {
       case 0:
       case 1:
         channels = pick(1, 6);
@@ -242,7 +246,7 @@ std::optional<Model> random_model(uint64_t seed) {
         }
         break;
       default: {
-        // A branch beside the current tensor, then a merge of the two.
+        // (7, 8) A branch beside the current tensor, then a merge of the two.
         static const char* const kMerges[] = {"Add",     "Subtract", "Multiply",
                                               "Average", "Maximum",  "Concatenate"};
         const std::string merge = kMerges[pick(0, 5)];
@@ -379,12 +383,22 @@ TEST_CASE("Random models, exported, give mnistnet's probabilities in two ONNX ru
           "[onnx][export]") {
   TempDir dir;
   std::vector<ExportCase> cases;
-  for (uint64_t seed = 1; cases.size() < 24 && seed < 500; ++seed) {
+  std::set<std::string> types;  // the layer types the cases hold ("ReLU threshold": its step)
+  for (uint64_t seed = 1; cases.size() < kRandomModels && seed < 2000; ++seed) {
     std::optional<Model> model = random_model(seed);
     if (!model) continue;
+    for (const LayerSpec& layer : model->spec().layers) {
+      types.insert(layer.type);
+      if (layer.type == "ReLU" && layer.args["threshold"] != 0.0) types.insert("ReLU threshold");
+    }
     const std::string layout = seed % 3 == 0 ? "nhwc" : "nchw";
     cases.push_back(export_case("random-" + std::to_string(seed), *model, dir.path, layout, seed));
   }
-  REQUIRE(cases.size() == 24);
+  REQUIRE(cases.size() == kRandomModels);
+  for (std::string type : known_layer_types()) {
+    INFO("no random model has a " << type);
+    CHECK(types.count(type) == 1);
+  }
+  CHECK(types.count("ReLU threshold") == 1);
   check_runtimes(cases, dir.path, "random models");
 }

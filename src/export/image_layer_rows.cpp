@@ -193,6 +193,14 @@ Value export_batch_norm(LayerExport& e) {
   const std::string base = e.name;
   if (x.shape.size() == 3 || x.shape.size() == 1) {
     x = x.shape.size() == 3 ? to_channels_first(e.graph, x) : to_keras(e.graph, x);
+    // OpenCV 4.6 fuses a BatchNormalization into the element-wise Mul before it (the end of
+    // swish, gelu, hard_swish, a Multiply) and computes it wrongly there; on a [N, C, 1] view
+    // the Reshape between them keeps them apart.
+    const bool apart = x.shape.size() == 1 && e.graph.producer(x.name) == "Mul";
+    if (apart) {
+      x.name = e.graph.node("Reshape", {x.name, e.graph.int64s("shape", {-1, channels, 1})},
+                            base + "_view");
+    }
     Value y = x;
     y.reshaped_from.clear();
     y.name = e.graph.node("BatchNormalization",
@@ -200,7 +208,9 @@ Value export_batch_norm(LayerExport& e) {
                            e.graph.floats(base + "_beta", {channels}, beta),
                            e.graph.floats(base + "_moving_mean", {channels}, mean->value),
                            e.graph.floats(base + "_moving_variance", {channels}, var->value)},
-                          base, {{"epsilon", static_cast<float>(epsilon)}});
+                          apart ? base + "_bn" : base, {{"epsilon", static_cast<float>(epsilon)}});
+    if (apart)
+      y.name = e.graph.node("Reshape", {y.name, e.graph.int64s("shape", {-1, channels})}, base);
     return y;
   }
   x = to_keras(e.graph, x);
