@@ -7,11 +7,13 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 
 #include "config/config_loader.h"
 #include "core/errors.h"
 #include "core/rng.h"
 #include "layers/activation.h"
+#include "layers/registry.h"
 #include "model/loss.h"
 #include "model/model_file.h"
 #include "onnx/runtimes.h"
@@ -25,6 +27,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int64_t kInputs = 1000;
+// Enough random models that every layer type is drawn (the test checks it).
+constexpr size_t kRandomModels = 40;
 
 struct ExportCase {
   std::string name;
@@ -138,8 +142,9 @@ Agreement compare(const ExportCase& c, const std::vector<float>& got) {
   return a;
 }
 
-// A random sequential model over an {h, w, c} image: convolutions, poolings, batch norms and
-// activations with random arguments, then Flatten or a global pooling, dense layers, and a
+// A random model over an {h, w, c} image: every layer type the engine has (convolutions,
+// poolings, padding and cropping, normalisations, activation layers, a branch merged back by
+// each merge layer) with random arguments, then Flatten or a global pooling, dense layers, and a
 // softmax or logits. Returns nullopt when the random shapes do not fit (a window too large).
 std::optional<Model> random_model(uint64_t seed) {
   Rng rng(seed);
@@ -153,56 +158,129 @@ std::optional<Model> random_model(uint64_t seed) {
     if (std::string(name) != "softmax") activations.push_back(name);
   const auto n_act = static_cast<int64_t>(activations.size()) - 1;
   nlohmann::json layers = nlohmann::json::array();
+  // Every layer is named, so that a merge can read the layer before its branch.
+  const auto add = [&](nlohmann::json layer) {
+    layer["name"] = "l" + std::to_string(layers.size());
+    layers.push_back(std::move(layer));
+  };
+  const auto last = [&]() -> std::string {
+    return layers.empty() ? "input" : layers.back()["name"].get<std::string>();
+  };
+  const auto activation = [&] { return activations[static_cast<size_t>(pick(0, n_act))]; };
+  const auto window = [&](nlohmann::json layer) {
+    layer["kernel_size"] = {pick(1, 4), pick(1, 4)};
+    layer["strides"] = {pick(1, 3), pick(1, 3)};
+    layer["padding"] = coin() ? "same" : "valid";
+    layer["use_bias"] = coin();
+    layer["activation"] = activation();
+    return layer;
+  };
+  const auto sides = [&](int64_t most) {
+    return nlohmann::json{{pick(0, most), pick(0, most)}, {pick(0, most), pick(0, most)}};
+  };
   const Shape image{pick(5, 13), pick(5, 13), pick(1, 3)};
+  int64_t channels = image[2];
   Shape input = image;
   if (coin()) {  // a flat input reshaped into the image, as the shipped conv configs do
     input = {element_count(image)};
-    layers.push_back({{"type", "Reshape"}, {"target_shape", image}});
+    add({{"type", "Reshape"}, {"target_shape", image}});
   }
   for (int64_t i = 0, n = pick(1, 4); i < n; ++i) {
-    switch (pick(0, 3)) {
+    switch (pick(0, 8)) {
       case 0:
       case 1:
-        layers.push_back({{"type", "Conv2D"},
-                          {"filters", pick(1, 6)},
-                          {"kernel_size", {pick(1, 4), pick(1, 4)}},
-                          {"strides", {pick(1, 3), pick(1, 3)}},
-                          {"padding", coin() ? "same" : "valid"},
-                          {"use_bias", coin()},
-                          {"activation", activations[static_cast<size_t>(pick(0, n_act))]}});
+        channels = pick(1, 6);
+        add(window({{"type", "Conv2D"}, {"filters", channels}}));
         break;
       case 2:
-        layers.push_back({{"type", coin() ? "MaxPooling2D" : "AveragePooling2D"},
-                          {"pool_size", {pick(1, 3), pick(1, 3)}},
-                          {"strides", {pick(1, 3), pick(1, 3)}},
-                          {"padding", coin() ? "same" : "valid"}});
+        add({{"type", coin() ? "MaxPooling2D" : "AveragePooling2D"},
+             {"pool_size", {pick(1, 3), pick(1, 3)}},
+             {"strides", {pick(1, 3), pick(1, 3)}},
+             {"padding", coin() ? "same" : "valid"}});
         break;
-      default:
-        layers.push_back({{"type", "BatchNormalization"},
-                          {"center", coin()},
-                          {"scale", coin()},
-                          {"epsilon", coin() ? 1e-3 : 0.01}});
-        if (coin())
-          layers.push_back({{"type", "Activation"},
-                            {"activation", activations[static_cast<size_t>(pick(0, n_act))]}});
+      case 3:
+        add({{"type", "BatchNormalization"},
+             {"center", coin()},
+             {"scale", coin()},
+             {"epsilon", coin() ? 1e-3 : 0.01}});
+        if (coin()) add({{"type", "Activation"}, {"activation", activation()}});
+        break;
+      case 4:
+        if (coin()) {
+          const int64_t multiplier = pick(1, 2);
+          channels *= multiplier;
+          add(window({{"type", "DepthwiseConv2D"}, {"depth_multiplier", multiplier}}));
+        } else {
+          channels = pick(1, 6);
+          add(window({{"type", "SeparableConv2D"},
+                      {"filters", channels},
+                      {"depth_multiplier", pick(1, 2)}}));
+        }
+        break;
+      case 5:
+        switch (pick(0, 2)) {
+          case 0:
+            add({{"type", "ZeroPadding2D"}, {"padding", sides(2)}});
+            break;
+          case 1:
+            add({{"type", "Cropping2D"}, {"cropping", sides(1)}});
+            break;
+          default:
+            add({{"type", "SpatialDropout2D"}, {"rate", 0.3}});
+        }
+        break;
+      case 6:
+        switch (pick(0, 2)) {
+          case 0:
+            add({{"type", "LayerNormalization"}, {"center", coin()}, {"scale", coin()}});
+            break;
+          case 1:
+            add({{"type", "LeakyReLU"}, {"negative_slope", coin() ? 0.3 : 0.05}});
+            break;
+          default:
+            add({{"type", "ReLU"},
+                 {"max_value", coin() ? nlohmann::json(nullptr)
+                                      : nlohmann::json(0.5 * static_cast<double>(pick(1, 8)))},
+                 {"negative_slope", coin() ? 0.0 : 0.1},
+                 {"threshold", coin() ? 0.0 : 0.25}});
+        }
+        break;
+      default: {
+        // (7, 8) A branch beside the current tensor, then a merge of the two.
+        static const char* const kMerges[] = {"Add",     "Subtract", "Multiply",
+                                              "Average", "Maximum",  "Concatenate"};
+        const std::string merge = kMerges[pick(0, 5)];
+        const std::string from = last();
+        const int64_t filters = merge == "Concatenate" ? pick(1, 4) : channels;
+        add({{"type", "Conv2D"},
+             {"filters", filters},
+             {"kernel_size", pick(1, 3)},
+             {"padding", "same"},
+             {"activation", activation()},
+             {"inputs", {from}}});
+        const std::string branch = last();
+        nlohmann::json layer{{"type", merge}, {"inputs", {branch, from}}};
+        if (merge == "Concatenate") {
+          channels += filters;
+          layer["axis"] = coin() ? -1 : 3;
+        }
+        add(layer);
+      }
     }
   }
   if (coin()) {
-    layers.push_back({{"type", "GlobalAveragePooling2D"}, {"keepdims", coin()}});
-    if (layers.back()["keepdims"] == true) layers.push_back({{"type", "Flatten"}});
+    add({{"type", coin() ? "GlobalAveragePooling2D" : "GlobalMaxPooling2D"}, {"keepdims", coin()}});
+    if (layers.back()["keepdims"] == true) add({{"type", "Flatten"}});
   } else {
-    layers.push_back({{"type", "Flatten"}});
+    add({{"type", "Flatten"}});
   }
   if (coin()) {
-    layers.push_back({{"type", "Dense"},
-                      {"units", pick(3, 20)},
-                      {"activation", activations[static_cast<size_t>(pick(0, n_act))]}});
-    if (coin()) layers.push_back({{"type", "BatchNormalization"}});
-    if (coin()) layers.push_back({{"type", "Dropout"}, {"rate", 0.25}});
+    add({{"type", "Dense"}, {"units", pick(3, 20)}, {"activation", activation()}});
+    if (coin()) add({{"type", coin() ? "BatchNormalization" : "LayerNormalization"}});
+    if (coin()) add({{"type", "Dropout"}, {"rate", 0.25}});
   }
   const int64_t classes = pick(2, 10);
-  layers.push_back(
-      {{"type", "Dense"}, {"units", classes}, {"activation", coin() ? "softmax" : "linear"}});
+  add({{"type", "Dense"}, {"units", classes}, {"activation", coin() ? "softmax" : "linear"}});
   ModelSpec spec;
   spec.source = "random-" + std::to_string(seed);
   spec.input_shape = input;
@@ -305,12 +383,22 @@ TEST_CASE("Random models, exported, give mnistnet's probabilities in two ONNX ru
           "[onnx][export]") {
   TempDir dir;
   std::vector<ExportCase> cases;
-  for (uint64_t seed = 1; cases.size() < 24 && seed < 500; ++seed) {
+  std::set<std::string> types;  // the layer types the cases hold ("ReLU threshold": its step)
+  for (uint64_t seed = 1; cases.size() < kRandomModels && seed < 2000; ++seed) {
     std::optional<Model> model = random_model(seed);
     if (!model) continue;
+    for (const LayerSpec& layer : model->spec().layers) {
+      types.insert(layer.type);
+      if (layer.type == "ReLU" && layer.args["threshold"] != 0.0) types.insert("ReLU threshold");
+    }
     const std::string layout = seed % 3 == 0 ? "nhwc" : "nchw";
     cases.push_back(export_case("random-" + std::to_string(seed), *model, dir.path, layout, seed));
   }
-  REQUIRE(cases.size() == 24);
+  REQUIRE(cases.size() == kRandomModels);
+  for (std::string type : known_layer_types()) {
+    INFO("no random model has a " << type);
+    CHECK(types.count(type) == 1);
+  }
+  CHECK(types.count("ReLU threshold") == 1);
   check_runtimes(cases, dir.path, "random models");
 }

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli_runner.h"
 #include "config/config_loader.h"
@@ -188,4 +189,61 @@ TEST_CASE("export's user errors are one line naming the flag or file", "[onnx][e
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("no/such/dir/m.onnx") != std::string::npos);
   CHECK(!fs::exists(dir.path / "dense1.onnx"));
+}
+
+TEST_CASE("A model of every layer type exports at the lowest and highest opset", "[onnx][export]") {
+  TempDir dir;
+  const nlohmann::json layers = nlohmann::json::parse(R"([
+    {"type": "Reshape", "target_shape": [12, 12, 2], "name": "image"},
+    {"type": "ZeroPadding2D", "padding": [[1, 0], [2, 1]]},
+    {"type": "Cropping2D", "cropping": 1},
+    {"type": "Conv2D", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "gelu"},
+    {"type": "DepthwiseConv2D", "kernel_size": 3, "depth_multiplier": 2, "padding": "same"},
+    {"type": "SeparableConv2D", "filters": 8, "kernel_size": 3, "strides": 2, "name": "sep"},
+    {"type": "LayerNormalization"},
+    {"type": "ReLU", "max_value": 4, "threshold": 0.5, "negative_slope": 0.1},
+    {"type": "LeakyReLU"},
+    {"type": "SpatialDropout2D", "rate": 0.2, "name": "trunk"},
+    {"type": "Conv2D", "filters": 8, "kernel_size": 1, "inputs": ["trunk"], "name": "a"},
+    {"type": "Conv2D", "filters": 8, "kernel_size": 1, "inputs": ["trunk"], "name": "b"},
+    {"type": "Add", "inputs": ["a", "b"], "name": "add"},
+    {"type": "Subtract", "inputs": ["a", "b"], "name": "sub"},
+    {"type": "Multiply", "inputs": ["add", "sub"], "name": "mul"},
+    {"type": "Average", "inputs": ["mul", "a", "b"], "name": "avg"},
+    {"type": "Maximum", "inputs": ["avg", "a"], "name": "max"},
+    {"type": "Concatenate", "inputs": ["max", "trunk"]},
+    {"type": "GlobalMaxPooling2D"},
+    {"type": "BatchNormalization"},
+    {"type": "Dense", "units": 10, "activation": "softmax"}
+  ])");
+  ModelSpec spec;
+  spec.source = "every-layer";
+  spec.input_shape = {288};
+  std::set<std::string> types;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    spec.layers.push_back({layers[i]["type"], layers[i], "/model/layers/" + std::to_string(i)});
+    types.insert(layers[i]["type"].get<std::string>());
+  }
+  // The list above is every layer type but the ones the older tests export.
+  for (const std::string& type : known_layer_types())
+    if (type != "Activation" && type != "AveragePooling2D" && type != "Dense" &&
+        type != "Dropout" && type != "Flatten" && type != "GlobalAveragePooling2D" &&
+        type != "MaxPooling2D")
+      CHECK(types.count(type) == 1);
+  Model m = Model::build(spec, 1);
+  const fs::path mnn = dir.path / "every.mnn";
+  save_model(mnn, m, {});
+  for (const char* opset : {"13", "17"}) {
+    INFO(opset);
+    const CliResult r = run_cli("export -q --model '" + mnn.string() + "' --out '" +
+                                    (dir.path / "every.onnx").string() + "' --opset " + opset,
+                                dir.path);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+  }
+  const onnx::ModelProto exported = read_onnx(dir.path / "every.onnx");
+  CHECK(count_ops(exported, "Pad") == 1);
+  CHECK(count_ops(exported, "Slice") == 1);
+  CHECK(count_ops(exported, "Concat") == 1);
+  CHECK(count_ops(exported, "GlobalMaxPool") == 1);
 }

@@ -1,5 +1,7 @@
-// Keras activations as ONNX nodes. Element-wise ones keep the tensor's layout; softmax runs over
-// the last Keras axis, so it first puts the elements in Keras's order.
+// Keras activations as ONNX nodes, and the ReLU and LeakyReLU layers. Element-wise ones keep the
+// tensor's layout; softmax runs over the last Keras axis, so it first puts the elements in Keras's
+// order.
+#include <cmath>
 #include <map>
 
 #include "export/layer_export.h"
@@ -40,12 +42,20 @@ Value leaky_relu(LayerExport& e, const Value& v) {
                    e.graph.node("LeakyRelu", {v.name}, e.name + "_LeakyRelu", {{"alpha", 0.2f}}));
 }
 
+// min(v, cap) as v - relu(v - cap): exactly v wherever v <= cap, and within an ulp of v of the
+// cap above it. OpenCV 4.6 reads neither opset 11's Clip (min and max as inputs) nor a Min
+// with a constant.
+Value capped(LayerExport& e, const Value& v, float cap, const std::string& name) {
+  OnnxGraph& g = e.graph;
+  const std::string over = g.node(
+      "Relu", {g.node("Sub", {v.name, g.floats(name + "_cap", {}, {cap})}, name + "_minus_cap")},
+      name + "_over");
+  return with_name(v, g.node("Sub", {v.name, over}, name));
+}
+
 // relu6 = min(max(x, 0), 6).
 Value relu6(LayerExport& e, const Value& v) {
-  return with_name(v, e.graph.node("Clip",
-                                   {v.name, e.graph.floats(e.name + "_zero", {}, {0.0f}),
-                                    e.graph.floats(e.name + "_six", {}, {6.0f})},
-                                   e.name + "_Relu6"));
+  return capped(e, relu(e, v), 6.0f, e.name + "_Relu6");
 }
 
 // swish = silu = x * sigmoid(x).
@@ -84,6 +94,7 @@ const std::map<std::string, Emit>& activations() {
   static const std::map<std::string, Emit> table = {
       {"elu", elu},
       {"gelu", gelu},
+      {"hard_silu", hard_swish},
       {"hard_swish", hard_swish},
       {"leaky_relu", leaky_relu},
       {"relu", relu},
@@ -116,6 +127,71 @@ std::vector<std::string> exportable_activations() {
 
 Value export_activation_layer(LayerExport& e) {
   return export_activation(e, e.inputs[0], e.args.string("activation", std::nullopt));
+}
+
+// Keras 3's LeakyReLU(negative_slope=0.3): v >= 0 ? v : slope * v, ONNX's LeakyRelu.
+Value export_leaky_relu_layer(LayerExport& e) {
+  const Value& v = e.inputs[0];
+  const auto slope = static_cast<float>(e.args.number("negative_slope", 0.3));
+  return with_name(v, e.graph.node("LeakyRelu", {v.name}, e.name, {{"alpha", slope}}));
+}
+
+// Keras's ReLU(max_value, negative_slope, threshold), as the engine computes it:
+//   x >= max_value ? max_value : x >= threshold ? x : slope * (x - threshold).
+// The common forms are Relu or LeakyRelu, then the cap; a threshold needs a step function.
+Value export_relu_layer(LayerExport& e) {
+  const Value& v = e.inputs[0];
+  const nlohmann::json* max_arg = e.args.value("max_value");
+  const bool clipped = max_arg != nullptr && !max_arg->is_null();
+  const float max_value = clipped ? max_arg->get<float>() : 0.0f;
+  const auto slope = static_cast<float>(e.args.number("negative_slope", 0.0));
+  const auto threshold = static_cast<float>(e.args.number("threshold", 0.0));
+  OnnxGraph& g = e.graph;
+  const std::string& b = e.name;
+  const auto constant = [&](const char* what, float value) {
+    return g.floats(b + "_" + what, {}, {value});
+  };
+  if (slope == 0.0f && threshold == 0.0f) {
+    const Value r = with_name(v, g.node("Relu", {v.name}, clipped ? b + "_relu" : b));
+    return clipped ? capped(e, r, max_value, b) : r;
+  }
+  if (threshold == 0.0f) {
+    // x >= 0 ? x : slope * x; max_value >= 0 caps only the positive side.
+    const Value r =
+        with_name(v, g.node("LeakyRelu", {v.name}, clipped ? b + "_leaky" : b, {{"alpha", slope}}));
+    return clipped ? capped(e, r, max_value, b) : r;
+  }
+  // The threshold's jump needs a step; OpenCV 4.6 reads no Where, so the step is built from
+  // Sign: sign(sign(x - c) + 1/2) is -1 below c and 1 from c on, its relu [x >= c] and the
+  // relu of its negation [x < c], and the selection a [x >= c] + b [x < c] is exact.
+  const auto select_at_least = [&](const std::string& x, float c, const std::string& a,
+                                   const std::string& b_name, const std::string& name) {
+    const std::string sign =
+        g.node("Sign",
+               {g.node("Add",
+                       {g.node("Sign", {g.node("Sub", {x, constant("c", c)}, name + "_minus_c")},
+                               name + "_sign"),
+                        constant("half", 0.5f)},
+                       name + "_sign_half")},
+               name + "_at_least_sign");
+    const std::string at_least = g.node("Relu", {sign}, name + "_at_least");
+    const std::string below =
+        g.node("Relu", {g.node("Mul", {sign, constant("minus_one", -1.0f)}, name + "_neg")},
+               name + "_below");
+    return g.node("Add",
+                  {g.node("Mul", {at_least, a}, name + "_upper"),
+                   g.node("Mul", {below, b_name}, name + "_lower")},
+                  name);
+  };
+  const std::string shifted_below =
+      g.node("Mul",
+             {g.node("Sub", {v.name, constant("threshold", threshold)}, b + "_shifted"),
+              constant("slope", slope)},
+             b + "_slope");
+  std::string y =
+      select_at_least(v.name, threshold, v.name, shifted_below, clipped ? b + "_thresholded" : b);
+  if (clipped) y = select_at_least(v.name, max_value, constant("max", max_value), y, b);
+  return with_name(v, y);
 }
 
 }  // namespace mnistnet::onnx_export

@@ -37,15 +37,29 @@ const ExportTable& export_table();
 
 // The rows (in their own files).
 Value export_activation_layer(LayerExport& e);
+Value export_add(LayerExport& e);
+Value export_average(LayerExport& e);
 Value export_average_pooling(LayerExport& e);
 Value export_batch_norm(LayerExport& e);
+Value export_concatenate(LayerExport& e);
 Value export_conv2d(LayerExport& e);
+Value export_cropping(LayerExport& e);
 Value export_dense(LayerExport& e);
+Value export_depthwise_conv2d(LayerExport& e);
 Value export_dropout(LayerExport& e);
 Value export_flatten(LayerExport& e);
 Value export_global_average_pooling(LayerExport& e);
+Value export_global_max_pooling(LayerExport& e);
+Value export_layer_norm(LayerExport& e);
+Value export_leaky_relu_layer(LayerExport& e);
 Value export_max_pooling(LayerExport& e);
+Value export_maximum(LayerExport& e);
+Value export_multiply(LayerExport& e);
+Value export_relu_layer(LayerExport& e);
 Value export_reshape(LayerExport& e);
+Value export_separable_conv2d(LayerExport& e);
+Value export_subtract(LayerExport& e);
+Value export_zero_padding(LayerExport& e);
 
 // Keras's activation `name` (the "activation" argument) applied to v; "linear" adds nothing.
 // An activation without an ONNX form is e.fail naming it.

@@ -69,6 +69,12 @@ std::string OnnxGraph::floats(const std::string& base, const std::vector<int64_t
   return floats(base, dims, values.data());
 }
 
+std::string OnnxGraph::producer(const std::string& tensor) const {
+  for (const onnx::NodeProto& n : graph_.node())
+    if (n.output_size() > 0 && n.output(0) == tensor) return n.op_type();
+  return "";
+}
+
 std::string OnnxGraph::int64s(const std::string& base, const std::vector<int64_t>& values) {
   const std::string name = unique_name(base);
   onnx::TensorProto* t = graph_.add_initializer();

@@ -36,6 +36,8 @@ class OnnxGraph {
                      const std::vector<float>& values);
   std::string floats(const std::string& base, const std::vector<int64_t>& dims,
                      const float* values);
+  // The op type of the node that makes `tensor`; empty for the graph input and initializers.
+  std::string producer(const std::string& tensor) const;
   // An int64 vector initializer (Reshape's shape, Pad's pads).
   std::string int64s(const std::string& base, const std::vector<int64_t>& values);
 

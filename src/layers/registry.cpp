@@ -18,6 +18,7 @@
 #include "layers/global_pooling.h"
 #include "layers/initializer.h"
 #include "layers/layer_norm.h"
+#include "layers/padding_sides.h"
 #include "layers/pooling.h"
 #include "layers/reshape.h"
 #include "layers/spatial_dropout.h"
@@ -302,38 +303,9 @@ Ops make_pooling(JsonFields& f) {
   return ops;
 }
 
-// Keras's padding / cropping argument: an int (all four sides), [h, w] (symmetric per axis) or
-// [[top, bottom], [left, right]]; every number an integer >= 0.
-Padding2D read_sides(JsonFields& f, const std::string& key, int64_t fallback) {
-  const nlohmann::json* v = f.value(key);
-  if (!v) return {fallback, fallback, fallback, fallback};
-  const auto count = [](const nlohmann::json& x) {
-    return x.is_number_integer() && x.get<int64_t>() >= 0;
-  };
-  const auto pair = [&](const nlohmann::json& x) {
-    return x.is_array() && x.size() == 2 && count(x[0]) && count(x[1]);
-  };
-  if (count(*v)) {
-    const auto p = v->get<int64_t>();
-    return {p, p, p, p};
-  }
-  if (v->is_array() && v->size() == 2 && count((*v)[0]) && count((*v)[1])) {
-    const auto h = (*v)[0].get<int64_t>(), w = (*v)[1].get<int64_t>();
-    return {h, h, w, w};
-  }
-  if (v->is_array() && v->size() == 2 && pair((*v)[0]) && pair((*v)[1])) {
-    return {(*v)[0][0].get<int64_t>(), (*v)[0][1].get<int64_t>(), (*v)[1][0].get<int64_t>(),
-            (*v)[1][1].get<int64_t>()};
-  }
-  f.fail(key,
-         "expected an integer >= 0, [height, width] or [[top, bottom], [left, right]] of such "
-         "integers, got " +
-             describe_json(*v));
-}
-
 // Keras's ZeroPadding2D(padding=(1, 1)) and Cropping2D(cropping=((0, 0), (0, 0))).
 Ops make_zero_padding(JsonFields& f) {
-  const Padding2D padding = read_sides(f, "padding", 1);
+  const Padding2D padding = read_padding_sides(f, "padding", 1);
   read_channels_last(f);
   Ops ops;
   ops.push_back(std::make_unique<ZeroPadding2D>(padding));
@@ -341,7 +313,7 @@ Ops make_zero_padding(JsonFields& f) {
 }
 
 Ops make_cropping(JsonFields& f) {
-  const Padding2D cropping = read_sides(f, "cropping", 0);
+  const Padding2D cropping = read_padding_sides(f, "cropping", 0);
   read_channels_last(f);
   Ops ops;
   ops.push_back(std::make_unique<Cropping2D>(cropping));
@@ -409,6 +381,33 @@ const std::map<std::string, Factory>& registry() {
 }
 
 }  // namespace
+
+Padding2D read_padding_sides(JsonFields& f, const std::string& key, int64_t fallback) {
+  const nlohmann::json* v = f.value(key);
+  if (!v) return {fallback, fallback, fallback, fallback};
+  const auto count = [](const nlohmann::json& x) {
+    return x.is_number_integer() && x.get<int64_t>() >= 0;
+  };
+  const auto pair = [&](const nlohmann::json& x) {
+    return x.is_array() && x.size() == 2 && count(x[0]) && count(x[1]);
+  };
+  if (count(*v)) {
+    const auto p = v->get<int64_t>();
+    return {p, p, p, p};
+  }
+  if (v->is_array() && v->size() == 2 && count((*v)[0]) && count((*v)[1])) {
+    const auto h = (*v)[0].get<int64_t>(), w = (*v)[1].get<int64_t>();
+    return {h, h, w, w};
+  }
+  if (v->is_array() && v->size() == 2 && pair((*v)[0]) && pair((*v)[1])) {
+    return {(*v)[0][0].get<int64_t>(), (*v)[0][1].get<int64_t>(), (*v)[1][0].get<int64_t>(),
+            (*v)[1][1].get<int64_t>()};
+  }
+  f.fail(key,
+         "expected an integer >= 0, [height, width] or [[top, bottom], [left, right]] of such "
+         "integers, got " +
+             describe_json(*v));
+}
 
 std::vector<std::string> known_layer_types() {
   std::vector<std::string> names;
