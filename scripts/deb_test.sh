@@ -45,7 +45,8 @@ for group in "${groups[@]}"; do
     if [[ $status != "install ok installed "* && -z ${op:-} ]]; then
       # A virtual package (libspdlog1.10-fmt9): an installed package that Provides it.
       provider=$(dpkg-query -W -f='${Status}|${Package}|${Provides}\n' 2>/dev/null |
-        awk -F'|' -v p="$pkg" '$1 == "install ok installed" && ("," $3 ",") ~ (", ?" p "[ ,(]") {print $2; exit}')
+        awk -F'|' -v p="$pkg" '$1 == "install ok installed" && ("," $3 ",") ~ (", ?" p "[ ,(]") && !found {found = $2}
+          END {print found}')  # reads to the end: an early exit would SIGPIPE dpkg-query under pipefail
       [[ -n $provider ]] && { ok=1; break; }
     fi
     [[ $status == "install ok installed "* ]] || continue
