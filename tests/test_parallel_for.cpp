@@ -46,3 +46,39 @@ TEST_CASE("parallel_for wakes workers that went to sleep, at any gap between cal
   }
   CHECK(total == 300 * 64);
 }
+
+TEST_CASE("parallel_for's shares are fixed by n and the thread count, whoever runs them",
+          "[parallel]") {
+  const auto threads = static_cast<int64_t>(parallel_threads());
+  for (int round = 0; round < 200; ++round) {
+    // hits[s] counts calls whose range was exactly share s: [n*s/T, n*(s+1)/T).
+    std::vector<std::atomic<int>> hits(static_cast<size_t>(threads));
+    std::atomic<int> other{0};
+    parallel_for(1001, [&](int64_t begin, int64_t end) {
+      for (int64_t s = 0; s < threads; ++s) {
+        if (begin == 1001 * s / threads && end == 1001 * (s + 1) / threads) {
+          ++hits[static_cast<size_t>(s)];
+          return;
+        }
+      }
+      ++other;
+    });
+    REQUIRE(other == 0);
+    for (const auto& h : hits) REQUIRE(h == 1);
+  }
+}
+
+TEST_CASE("parallel_for_work keeps little work on the caller", "[parallel]") {
+  const auto caller = std::this_thread::get_id();
+  std::atomic<int> calls{0}, elsewhere{0};
+  parallel_for_work(100, kMinWorkPerShare / 100, [&](int64_t begin, int64_t end) {
+    if (std::this_thread::get_id() != caller || begin != 0 || end != 100) ++elsewhere;
+    ++calls;
+  });
+  CHECK(calls == 1);
+  CHECK(elsewhere == 0);
+  std::atomic<int64_t> covered{0};
+  parallel_for_work(100, kMinWorkPerShare,
+                    [&](int64_t begin, int64_t end) { covered += end - begin; });
+  CHECK(covered == 100);
+}

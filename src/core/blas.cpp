@@ -28,8 +28,6 @@ const bool kOpenBlasSingleThreaded = [] {
 
 // Column blocks start at multiples of this (OpenBLAS's kernels work in strips of 16).
 constexpr int64_t kColumnAlign = 16;
-// Below this many multiply-adds a GEMM runs on the calling thread alone.
-constexpr int64_t kParallelMultiplyAdds = int64_t{1} << 18;
 
 }  // namespace
 
@@ -38,13 +36,13 @@ void gemm(Trans trans_a, Trans trans_b, int64_t m, int64_t n, int64_t k, float a
           int64_t ldc) {
   (void)kOpenBlasSingleThreaded;
   const int64_t strips = (n + kColumnAlign - 1) / kColumnAlign;
-  if (m * n * k < kParallelMultiplyAdds || strips < 2) {
+  if (m * n * k < 2 * kMinWorkPerShare || strips < 2) {
     sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   // Each share computes whole columns of C with the same k order as one big call, so the
   // result does not depend on the number of shares.
-  parallel_for(strips, [&](int64_t first, int64_t last) {
+  parallel_for_work(strips, m * k * kColumnAlign, [&](int64_t first, int64_t last) {
     const int64_t col = first * kColumnAlign, cols = std::min(n, last * kColumnAlign) - col;
     const float* b_cols = trans_b == Trans::no ? b + col : b + col * ldb;
     sgemm(trans_a, trans_b, m, cols, k, alpha, a, lda, b_cols, ldb, beta, c + col, ldc);

@@ -17,10 +17,16 @@ namespace {
 // sleeps (C++20 atomic wait, a futex on Linux), as OpenMP runtimes do: a training step makes
 // dozens of calls a few microseconds apart, and a futex wake-up of a sleeping thread cost more
 // than the short ones save. The caller only makes the wake-up system call when a worker sleeps.
+//
+// Shares are claimed, not assigned: the caller and the workers take the next unclaimed share
+// from one atomic word until none is left. The share boundaries depend only on n and the share
+// count, so results never depend on who ran what; but a worker that is descheduled (a loaded
+// machine) or still waking up no longer holds the caller back: the caller runs its share. The
+// caller only waits for shares a worker has already started.
 class WorkerPool {
  public:
   explicit WorkerPool(int workers) {
-    for (int i = 0; i < workers; ++i) threads_.emplace_back([this, i] { work(i + 1); });
+    for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
   }
   ~WorkerPool() {
     stop_.store(true, std::memory_order_relaxed);
@@ -35,44 +41,64 @@ class WorkerPool {
 
   void run(int64_t n, int shares, detail::RangeFn fn, void* context) {
     n_ = n;
-    shares_ = shares;
     fn_ = fn;
     context_ = context;
     done_.store(0, std::memory_order_relaxed);
+    // The call's claim word: its number in the high bits, the next share in the low ones. A
+    // worker that wakes late for an earlier call finds that call's number gone and claims nothing.
+    const uint64_t call = ++calls_;
+    claims_.store(call << kCallShift | static_cast<uint64_t>(shares) << kShareBits,
+                  std::memory_order_release);
     // Sequentially consistent with the worker's "sleeping_ up, then re-check generation_": either
     // it sees the new generation, or we see it asleep and wake it.
     generation_.fetch_add(1, std::memory_order_seq_cst);
     if (sleeping_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
-    run_share(0);
-    const int helpers = shares - 1;
-    // The other shares are about as long as ours: spin briefly before sleeping.
-    for (int spin = 0; spin < 4000 && done_.load(std::memory_order_acquire) < helpers; ++spin) {
+    run_claimed_shares(call);
+    // Only shares a worker has started are left: they are about as long as ours, spin briefly.
+    for (int spin = 0; spin < 4000 && done_.load(std::memory_order_acquire) < shares; ++spin) {
       __builtin_ia32_pause();
     }
-    for (int d = done_.load(std::memory_order_acquire); d < helpers;
+    for (int d = done_.load(std::memory_order_acquire); d < shares;
          d = done_.load(std::memory_order_acquire)) {
       done_.wait(d, std::memory_order_acquire);
     }
   }
 
  private:
-  void run_share(int share) {
-    const int64_t begin = n_ * share / shares_, end = n_ * (share + 1) / shares_;
-    if (begin < end) fn_(context_, begin, end);
+  // The claim word: (call << kCallShift) | (shares << kShareBits) | next unclaimed share.
+  static constexpr int kShareBits = 16, kCallShift = 32;
+  static constexpr uint64_t kShareMask = (uint64_t{1} << kShareBits) - 1;
+
+  // Claims and runs shares of call `call` until none is left. n_, fn_ and context_ are read
+  // only after a claim succeeded: the call cannot end (and the next one overwrite them) while a
+  // claimed share has not been counted in done_.
+  void run_claimed_shares(uint64_t call) {
+    uint64_t word = claims_.load(std::memory_order_acquire);
+    for (;;) {
+      if ((word >> kCallShift) != call) return;
+      const auto share = static_cast<int64_t>(word & kShareMask);
+      const auto shares = static_cast<int64_t>((word >> kShareBits) & kShareMask);
+      if (share >= shares) return;
+      if (!claims_.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
+        continue;  // another thread took it (word was reloaded): try the next one
+      }
+      const int64_t begin = n_ * share / shares, end = n_ * (share + 1) / shares;
+      if (begin < end) fn_(context_, begin, end);
+      word = claims_.load(std::memory_order_acquire);
+      // The last increment may end the call: nothing of it is read after that.
+      if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == shares) done_.notify_one();
+    }
   }
 
-  void work(int share) {
+  void work() {
     flush_denormals_to_zero();  // the same arithmetic as the calling thread
     uint64_t seen = 0;
     for (;;) {
       wait_for_generation_after(seen);
       seen = generation_.load(std::memory_order_acquire);
       if (stop_.load(std::memory_order_relaxed)) return;
-      if (share < shares_) {
-        run_share(share);
-        done_.fetch_add(1, std::memory_order_release);
-        done_.notify_one();
-      }
+      run_claimed_shares(claims_.load(std::memory_order_acquire) >> kCallShift);
     }
   }
 
@@ -94,11 +120,12 @@ class WorkerPool {
 
   std::vector<std::thread> threads_;
   std::atomic<uint64_t> generation_{0};
+  std::atomic<uint64_t> claims_{0};
   std::atomic<int> sleeping_{0};
   std::atomic<int> done_{0};
   std::atomic<bool> stop_{false};
+  uint64_t calls_ = 0;  // the caller's count of calls, the claim word's high bits
   int64_t n_ = 0;
-  int shares_ = 1;
   detail::RangeFn fn_ = nullptr;
   void* context_ = nullptr;
 };

@@ -7,9 +7,12 @@
 //   parallel_for(rows, [&](int64_t begin, int64_t end) { for (r = begin; r < end; ++r) ... });
 //
 // Shares are contiguous, fixed by n and the worker count alone, so results never depend on
-// thread timing. Calls do not allocate. Not reentrant: do not call it from inside a body.
+// thread timing; the caller and the workers claim them in turn, so a worker that is descheduled
+// or still waking up does not hold the caller back. Calls do not allocate. Not reentrant: do not
+// call it from inside a body.
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 namespace mnistnet {
 
@@ -26,6 +29,19 @@ void parallel_for(int64_t n, Body&& body, int64_t min_per_thread = 1) {
       n, min_per_thread,
       [](void* context, int64_t begin, int64_t end) { (*static_cast<B*>(context))(begin, end); },
       const_cast<void*>(static_cast<const void*>(&body)));
+}
+
+// Work per share below which waking a worker costs more than it saves (a wake-up, or a worker
+// descheduled on a loaded machine, costs tens of microseconds): about 20 us of one core's
+// multiply-adds. It keeps the small ops of a batch-1 inference on the calling thread.
+inline constexpr int64_t kMinWorkPerShare = int64_t{1} << 21;
+
+// parallel_for over items that each cost about work_per_item multiply-adds: shares get at least
+// kMinWorkPerShare of work.
+template <class Body>
+void parallel_for_work(int64_t n, int64_t work_per_item, Body&& body) {
+  const int64_t per_item = work_per_item > 0 ? work_per_item : 1;
+  parallel_for(n, std::forward<Body>(body), (kMinWorkPerShare + per_item - 1) / per_item);
 }
 
 // Number of threads parallel_for (and so every multi-core kernel and GEMM) uses, the caller

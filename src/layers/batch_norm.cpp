@@ -13,10 +13,13 @@ namespace {
 // Rows are reduced in a fixed number of blocks, each into its own partial sums, then added in
 // block order: two cores share the work and the result does not depend on the thread count.
 constexpr int64_t kBlocks = 4;
+// A float read and reduced costs about as much time as this many multiply-adds (for
+// parallel_for_work's threshold).
+constexpr int64_t kMemoryWork = 8;
 
 template <class Body>
-void for_row_blocks(int64_t rows, Body&& body) {
-  parallel_for(kBlocks, [&](int64_t first, int64_t last) {
+void for_row_blocks(int64_t rows, int64_t cols, Body&& body) {
+  parallel_for_work(kBlocks, kMemoryWork * rows * cols / kBlocks, [&](int64_t first, int64_t last) {
     for (int64_t b = first; b < last; ++b) body(b, rows * b / kBlocks, rows * (b + 1) / kBlocks);
   });
 }
@@ -92,7 +95,7 @@ void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool t
   if (training) {
     // Two passes in double (mean, then squared deviations) keep the variance accurate when the
     // mean is large compared with the spread.
-    for_row_blocks(rows, [&](int64_t b, int64_t begin, int64_t end) {
+    for_row_blocks(rows, cols, [&](int64_t b, int64_t begin, int64_t end) {
       double* acc = partial_.data() + b * cols;
       std::fill(acc, acc + cols, 0.0);
       for (int64_t r = begin; r < end; ++r)
@@ -100,7 +103,7 @@ void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool t
     });
     sum_columns_into(mean_);
     for (double& m : mean_) m /= static_cast<double>(rows);
-    for_row_blocks(rows, [&](int64_t b, int64_t begin, int64_t end) {
+    for_row_blocks(rows, cols, [&](int64_t b, int64_t begin, int64_t end) {
       double* acc = partial_.data() + b * cols;
       std::fill(acc, acc + cols, 0.0);
       for (int64_t r = begin; r < end; ++r) {
@@ -186,7 +189,7 @@ void BatchNormalization::backward_through(const float* x, const float* y, const 
   };
   // sum_ <- dbeta = sum(dy), sum2_ <- dgamma = sum(dy * x_hat), per column, from kBlocks
   // partial sums (partial_ and partial_dyx_) added in block order.
-  parallel_for(kBlocks, [&](int64_t first, int64_t last) {
+  parallel_for_work(kBlocks, kMemoryWork * rows * cols / kBlocks, [&](int64_t first, int64_t last) {
     const double* __restrict mean = mean_.data();
     const float* __restrict inv_std = inv_std_.data();
     for (int64_t b = first; b < last; ++b) {

@@ -193,17 +193,18 @@ void kernel_gradient_rows(const Geometry& g, const float* padded, const float* d
   const int64_t tiles_per_row = (g.run() + R - 1) / R;
   // Threads own disjoint tap tiles, so each gradient value is summed by one thread, over the
   // pixels in a fixed order: the result does not depend on timing.
-  parallel_for(g.kernel_h * tiles_per_row, [&](int64_t t_begin, int64_t t_end) {
-    int64_t offsets[kGradientPixelBlock];
-    for (int64_t p0 = 0; p0 < total_pixels; p0 += kGradientPixelBlock) {
-      const int64_t count = std::min(kGradientPixelBlock, total_pixels - p0);
-      pixel_offsets(g, p0, count, offsets);
-      for (int64_t t = t_begin; t < t_end; ++t) {
-        kernel_gradient_tile<L, NV, R>(g, padded, dy, ldy, f0, offsets, p0, count,
-                                       t / tiles_per_row, (t % tiles_per_row) * R, grad_block);
-      }
-    }
-  });
+  parallel_for_work(
+      g.kernel_h * tiles_per_row, total_pixels * R * NV * L, [&](int64_t t_begin, int64_t t_end) {
+        int64_t offsets[kGradientPixelBlock];
+        for (int64_t p0 = 0; p0 < total_pixels; p0 += kGradientPixelBlock) {
+          const int64_t count = std::min(kGradientPixelBlock, total_pixels - p0);
+          pixel_offsets(g, p0, count, offsets);
+          for (int64_t t = t_begin; t < t_end; ++t) {
+            kernel_gradient_tile<L, NV, R>(g, padded, dy, ldy, f0, offsets, p0, count,
+                                           t / tiles_per_row, (t % tiles_per_row) * R, grad_block);
+          }
+        }
+      });
 }
 
 template <int L, int NV>
@@ -275,22 +276,19 @@ void forward(const Geometry& g, const float* padded, int64_t batch, const float*
              const float* bias, float* y) {
   const int64_t total = batch * g.pixels();
   const int lanes = filter_lanes(g.filters);
-  parallel_for(
-      total,
-      [&](int64_t p_begin, int64_t p_end) {
-        for_each_filter_block(g, [&](int64_t f0, int64_t width) {
-          const float* b = bias ? bias + f0 : nullptr;
-          const float* w = packed_kernel + g.patch() * f0;
-          with_vector_count(width / lanes, [&]<int NV>() {
-            if (lanes == 16) {
-              if constexpr (NV <= 4) forward_block<16, NV>(g, padded, w, b, f0, y, p_begin, p_end);
-            } else {
-              forward_block<8, NV>(g, padded, w, b, f0, y, p_begin, p_end);
-            }
-          });
-        });
-      },
-      64);
+  parallel_for_work(total, g.patch() * g.padded_filters(), [&](int64_t p_begin, int64_t p_end) {
+    for_each_filter_block(g, [&](int64_t f0, int64_t width) {
+      const float* b = bias ? bias + f0 : nullptr;
+      const float* w = packed_kernel + g.patch() * f0;
+      with_vector_count(width / lanes, [&]<int NV>() {
+        if (lanes == 16) {
+          if constexpr (NV <= 4) forward_block<16, NV>(g, padded, w, b, f0, y, p_begin, p_end);
+        } else {
+          forward_block<8, NV>(g, padded, w, b, f0, y, p_begin, p_end);
+        }
+      });
+    });
+  });
 }
 
 void kernel_gradient(const Geometry& g, const float* padded, const float* dy, int64_t batch,
@@ -326,7 +324,7 @@ void input_gradient(const Geometry& g, const float* dy, int64_t batch,
   constexpr int R = tile_rows<kTapLanes, NT>();
   const int64_t per_image = g.pixels(), row = g.in_w * g.in_c;
   // Receptive fields overlap within an image, never across: the threads split the batch.
-  parallel_for(batch, [&](int64_t first, int64_t last) {
+  parallel_for_work(batch, per_image * g.patch() * g.filters, [&](int64_t first, int64_t last) {
     int64_t offsets[R];
     for (int64_t b = first; b < last; ++b) {
       float* image = padded_dx + b * g.image_stride();
