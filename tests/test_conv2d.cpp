@@ -1,8 +1,11 @@
 // Conv2D: forward against a naive direct convolution, TF "same" shapes, gradient checks.
 #include <catch2/catch.hpp>
 
+#include "config/config_loader.h"
 #include "gradient_check.h"
 #include "layers/conv2d.h"
+#include "model/loss.h"
+#include "model/model.h"
 
 using namespace mnistnet;
 using mnistnet::testing::check_gradients;
@@ -167,4 +170,58 @@ TEST_CASE("Conv2D gradients of input, kernel and bias", "[layers][conv2d][gradie
     Conv2D layer(conv(2, 4, 4, 3, false));
     check_gradients(layer, {10, 10, 1}, {.batch = 2});
   }
+}
+
+TEST_CASE("Conv2D gradients with a fused relu", "[layers][conv2d][gradient]") {
+  // absorb_relu() before build, as the model does; the relu's kink is rarely within a step of
+  // a random pre-activation, and the bit-exact comparison with the two ops below covers it.
+  Conv2D layer(conv(3, 3, 3, 1, true));
+  REQUIRE(layer.absorb_relu());
+  check_gradients(layer, {5, 5, 2}, {.batch = 2, .step = 1e-3f});
+}
+
+TEST_CASE("A relu after Conv2D runs inside it, with the same bits as the two ops",
+          "[layers][conv2d][model]") {
+  // Conv2D's own activation="relu" (a Conv2D and an Activation op, fused), against a Dropout(0)
+  // between the two that stops the fusion. Two convolutions, so the first's dx is used; 12
+  // filters (padded to vectors of 8) and 16.
+  const auto spec = [](const char* between) {
+    return parse_model_spec(nlohmann::json::parse(std::string(R"({"input_shape": [8, 8, 2],
+        "layers": [
+        {"type": "Conv2D", "filters": 12, "kernel_size": 3, "padding": "same"},)") +
+                                                  between + R"(
+        {"type": "Activation", "activation": "relu"},
+        {"type": "Conv2D", "filters": 16, "kernel_size": 4, "strides": 2, "padding": "same",
+         "activation": "relu"},
+        {"type": "Flatten"},
+        {"type": "Dense", "units": 3, "activation": "softmax"}]})"),
+                            "test.json", "/model");
+  };
+  Model fused = Model::build(spec(""), 3);
+  Model reference = Model::build(spec(R"({"type": "Dropout", "rate": 0.0},)"), 3);
+  std::vector<ParamRef> fused_params = fused.params(), reference_params = reference.params();
+  REQUIRE(fused_params.size() == reference_params.size());
+  for (size_t p = 0; p < fused_params.size(); ++p)
+    std::copy_n(fused_params[p].value, fused_params[p].size(), reference_params[p].value);
+
+  fused.set_profiling(true);
+  const int64_t batch = 5;
+  const std::vector<float> x = random_vector(8 * 8 * 2 * batch, 11);
+  const int32_t labels[] = {0, 2, 1, 2, 0};
+  for (Model* m : {&fused, &reference}) {
+    const float* logits = m->forward_logits(x.data(), batch, true);
+    softmax_cross_entropy(logits, labels, batch, 3, m->logits_grad());
+    m->backward(batch);
+  }
+  CHECK(fused.profile()[1].fused);
+  CHECK(fused.profile()[3].fused);
+  for (size_t p = 0; p < fused_params.size(); ++p) {
+    INFO(fused_params[p].name);
+    const int64_t n = fused_params[p].size();
+    CHECK(std::equal(fused_params[p].grad, fused_params[p].grad + n, reference_params[p].grad));
+  }
+  const float* a = fused.predict(x.data(), batch);
+  std::vector<float> fused_out(a, a + 3 * batch);
+  const float* b = reference.predict(x.data(), batch);
+  CHECK(std::equal(fused_out.begin(), fused_out.end(), b));
 }

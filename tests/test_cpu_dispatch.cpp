@@ -217,7 +217,7 @@ Results run_kernels(const ck::KernelTable& t, const ck::Geometry& g, int64_t bat
   std::vector<float> bias(sz(g.padded_filters()), 0.0f);
   Results r;
   r.y.resize(sz(batch * g.pixels() * g.filters));
-  t.forward(g, padded.data(), batch, packed.data(), bias.data(), r.y.data());
+  t.forward(g, padded.data(), batch, packed.data(), bias.data(), false, r.y.data());
   std::vector<float> scratch(sz(std::max<int64_t>(g.padded_dy_size(batch), 1)));
   std::vector<float> packed_grad(sz(g.packed_kernel_size()));
   t.kernel_gradient(g, padded.data(), dy.data(), batch, scratch.data(), packed_grad.data());

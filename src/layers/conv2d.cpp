@@ -1,6 +1,10 @@
 #include "layers/conv2d.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
+
+#include "core/parallel_for.h"
 
 namespace mnistnet {
 
@@ -66,6 +70,7 @@ void Conv2D::ensure_capacity(int64_t images) {
   padded_x_.assign(static_cast<size_t>(images * g_.image_stride()), 0.0f);
   padded_dx_.assign(padded_x_.size(), 0.0f);
   dy_scratch_.assign(static_cast<size_t>(g_.padded_dy_size(images)), 0.0f);
+  relu_dy_.assign(relu_ ? static_cast<size_t>(images * g_.pixels() * o_.filters) : 0, 0.0f);
 }
 
 void Conv2D::forward(const float* x, float* y, int64_t batch, bool training) {
@@ -79,13 +84,32 @@ void Conv2D::forward(const float* x, float* y, int64_t batch, bool training) {
     const int64_t n = std::min(chunk, batch - first);
     conv_kernels::pad_input(g_, x + first * g_.in_h * g_.in_w * g_.in_c, n, padded_x_.data());
     conv_kernels::forward(g_, padded_x_.data(), n, packed_kernel_.data(),
-                          o_.use_bias ? padded_bias_.data() : nullptr,
+                          o_.use_bias ? padded_bias_.data() : nullptr, relu_,
                           y + first * g_.pixels() * o_.filters);
   }
 }
 
-void Conv2D::backward(const float* /*x*/, const float* /*y*/, const float* dy, float* dx,
+void Conv2D::backward(const float* /*x*/, const float* y, const float* dy, float* dx,
                       int64_t batch) {
+  if (relu_) {
+    // dy of relu(conv) -> dy of conv: Activation's relu backward "y > 0 ? dy : 0" as a bit mask
+    // (dy or +0.0f, the same bits), which GCC vectorises where it branched on the conditional.
+    ensure_capacity(batch);
+    float* masked = relu_dy_.data();
+    parallel_for(
+        batch * g_.pixels() * o_.filters,
+        [&](int64_t begin, int64_t end) {
+          const float* __restrict yr = y + begin;
+          const float* __restrict dyr = dy + begin;
+          float* __restrict out = masked + begin;
+          for (int64_t i = 0; i < end - begin; ++i) {
+            const uint32_t keep = yr[i] > 0.0f ? ~uint32_t{0} : 0;
+            out[i] = std::bit_cast<float>(std::bit_cast<uint32_t>(dyr[i]) & keep);
+          }
+        },
+        16384);
+    dy = masked;
+  }
   // dW[patch, filters] = sum over pixels of patch(x) outer dy; padded_x_ still holds this batch.
   conv_kernels::kernel_gradient(g_, padded_x_.data(), dy, batch, dy_scratch_.data(),
                                 packed_grad_.data());

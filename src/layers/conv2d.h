@@ -37,8 +37,15 @@ class Conv2D final : public Layer {
   void forward(const float* x, float* y, int64_t batch, bool training) override;
   void backward(const float* x, const float* y, const float* dy, float* dx, int64_t batch) override;
   int64_t forward_flops() const override { return 2 * g_.pixels() * g_.patch() * o_.filters; }
-  // The kernel gradient reads the padded copy of x kept by forward; the input gradient only W.
-  BackwardReads backward_reads() const override { return {false, false}; }
+  // A following relu is applied as the outputs are stored; backward masks dy with y > 0.
+  bool absorb_relu() override {
+    relu_ = true;
+    capacity_ = 0;  // the masked dy buffer is planned with the others
+    return true;
+  }
+  // The kernel gradient reads the padded copy of x kept by forward; the input gradient only W;
+  // the fused relu's mask reads y.
+  BackwardReads backward_reads() const override { return {false, relu_}; }
 
  private:
   void ensure_capacity(int64_t images);
@@ -55,6 +62,8 @@ class Conv2D final : public Layer {
   std::vector<float> padded_x_;    // [images, image_stride]: this batch's input, kept for backward
   std::vector<float> padded_dx_;   // [images, image_stride]: scratch of the input gradient
   std::vector<float> dy_scratch_;  // dy with whole vectors of filters, when F needs padding
+  bool relu_ = false;              // the output is relu(conv), see absorb_relu()
+  std::vector<float> relu_dy_;     // [images, pixels, filters]: dy where y > 0, else 0
 };
 
 }  // namespace mnistnet

@@ -94,8 +94,8 @@ void pack_transposed_kernel(const Geometry& g, const float* kernel, float* packe
 }
 
 void forward(const Geometry& g, const float* padded, int64_t batch, const float* packed_kernel,
-             const float* bias, float* y) {
-  active().forward(g, padded, batch, packed_kernel, bias, y);
+             const float* bias, bool relu, float* y) {
+  active().forward(g, padded, batch, packed_kernel, bias, relu, y);
 }
 
 void kernel_gradient(const Geometry& g, const float* padded, const float* dy, int64_t batch,

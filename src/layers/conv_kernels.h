@@ -53,9 +53,10 @@ void unpack_kernel(const Geometry& g, const float* packed, float* kernel);
 // Reorders W into the layout input_gradient() uses.
 void pack_transposed_kernel(const Geometry& g, const float* kernel, float* packed);
 
-// y [B, Ho, Wo, F] = conv(padded, W) (+ bias when given, zero-padded to padded_filters()).
+// y [B, Ho, Wo, F] = conv(padded, W) (+ bias when given, zero-padded to padded_filters()),
+// then relu(y) when relu is set (Activation's expression, so the same bits as the two ops).
 void forward(const Geometry& g, const float* padded, int64_t batch, const float* packed_kernel,
-             const float* bias, float* y);
+             const float* bias, bool relu, float* y);
 
 // packed_grad (layout of pack_kernel) = sum over pixels of patch(x) outer dy.
 // dy_scratch must hold padded_dy_size(batch) floats (unused when that is 0).

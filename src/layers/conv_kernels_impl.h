@@ -104,7 +104,7 @@ void with_vector_count(int64_t n, Body&& body) {
 //   f]
 template <int L, int NV>
 void forward_block(const Geometry& g, const float* padded, const float* w, const float* bias,
-                   int64_t f0, float* y, int64_t p_begin, int64_t p_end) {
+                   bool relu, int64_t f0, float* y, int64_t p_begin, int64_t p_end) {
   constexpr int R = tile_rows<L, NV>();
   const int64_t run = g.run(), row_stride = g.row_stride();
   const int64_t valid = std::min<int64_t>(NV * L, g.filters - f0);
@@ -135,6 +135,12 @@ void forward_block(const Geometry& g, const float* padded, const float* w, const
           for (int v = 0; v < NV; ++v) acc[r][v] += xv * wv[v];
         }
       }
+    }
+    if (relu) {
+      // v > 0 ? v : 0 lane by lane, as Activation's relu (NaN and -0 give +0).
+      const Vec<L> zero{};
+      for (int r = 0; r < R; ++r)
+        for (int v = 0; v < NV; ++v) acc[r][v] = acc[r][v] > zero ? acc[r][v] : zero;
     }
     for (int r = 0; r < n; ++r) {
       float* out = y + (p + r) * g.filters + f0;
@@ -273,7 +279,7 @@ void input_gradient_pixels(const Geometry& g, const float* dy, const float* wt,
 }  // namespace
 
 void forward(const Geometry& g, const float* padded, int64_t batch, const float* packed_kernel,
-             const float* bias, float* y) {
+             const float* bias, bool relu, float* y) {
   const int64_t total = batch * g.pixels();
   const int lanes = filter_lanes(g.filters);
   parallel_for_work(total, g.patch() * g.padded_filters(), [&](int64_t p_begin, int64_t p_end) {
@@ -282,9 +288,10 @@ void forward(const Geometry& g, const float* padded, int64_t batch, const float*
       const float* w = packed_kernel + g.patch() * f0;
       with_vector_count(width / lanes, [&]<int NV>() {
         if (lanes == 16) {
-          if constexpr (NV <= 4) forward_block<16, NV>(g, padded, w, b, f0, y, p_begin, p_end);
+          if constexpr (NV <= 4)
+            forward_block<16, NV>(g, padded, w, b, relu, f0, y, p_begin, p_end);
         } else {
-          forward_block<8, NV>(g, padded, w, b, f0, y, p_begin, p_end);
+          forward_block<8, NV>(g, padded, w, b, relu, f0, y, p_begin, p_end);
         }
       });
     });

@@ -28,7 +28,7 @@ void for_each_filter_block(const Geometry& g, Body&& body) {
 // The dispatched kernels, with the signatures of conv_kernels.h.
 struct KernelTable {
   void (*forward)(const Geometry& g, const float* padded, int64_t batch, const float* packed_kernel,
-                  const float* bias, float* y);
+                  const float* bias, bool relu, float* y);
   void (*kernel_gradient)(const Geometry& g, const float* padded, const float* dy, int64_t batch,
                           float* dy_scratch, float* packed_grad);
   void (*input_gradient)(const Geometry& g, const float* dy, int64_t batch,
