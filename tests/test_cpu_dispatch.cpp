@@ -240,8 +240,11 @@ void check_close(const std::vector<float>& got, const std::vector<double>& want)
 }  // namespace
 
 TEST_CASE("Every kernel instruction set this CPU runs computes the convolution", "[cpu][conv2d]") {
-  // conv's first layer (K = 9), a strided one with 24 filters (8-lane blocks), a 5x5x3 one.
-  const ck::Geometry cases[] = {geometry(28, 28, 1, 12, 3, 1, 1), geometry(14, 14, 12, 24, 6, 2, 2),
+  // conv's first layer (K = 9), resnet's stem (K = 9, 16 filters), a 2x2 valid one with 40
+  // filters (the small-patch kernel gradient), a strided one with 24 filters (8-lane blocks), a
+  // 5x5x3 one.
+  const ck::Geometry cases[] = {geometry(28, 28, 1, 12, 3, 1, 1), geometry(28, 28, 1, 16, 3, 1, 1),
+                                geometry(7, 9, 1, 40, 2, 1, 0), geometry(14, 14, 12, 24, 6, 2, 2),
                                 geometry(9, 11, 3, 16, 5, 2, 2)};
   const int64_t batch = 3;
   for (const ck::Geometry& g : cases) {

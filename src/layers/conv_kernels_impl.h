@@ -213,9 +213,87 @@ void kernel_gradient_rows(const Geometry& g, const float* padded, const float* d
       });
 }
 
+// A kernel of few taps (a first layer's 3x3x1): its whole gradient for one filter block fits in
+// the accumulators, so each pixel's dy is read once instead of once per tap tile, and the
+// threads split the pixels instead of 3 tap rows. The pixels are cut into kSmallPatchBlocks
+// fixed blocks, each summed into its own partial gradient, then the partials are added in
+// block order: the result does not depend on the thread count.
+constexpr int64_t kSmallPatchBlocks = 8;
+
+template <int L, int NV>
+constexpr bool small_patch_fits(int taps) {
+  constexpr int registers_per_vector = (L + kRegisterFloats - 1) / kRegisterFloats;
+  return taps * NV * registers_per_vector <= kAccumulatorRegisters;
+}
+
+template <int L, int NV, int KH, int RUN>
+void small_patch_gradient(const Geometry& g, const float* padded, const float* dy, int64_t ldy,
+                          int64_t f0, int64_t total_pixels, float* grad_block) {
+  constexpr int K = KH * RUN;
+  alignas(64) float partial[kSmallPatchBlocks][K * NV * L];
+  const int64_t row_stride = g.row_stride();
+  parallel_for_work(kSmallPatchBlocks, total_pixels / kSmallPatchBlocks * K * NV * L,
+                    [&](int64_t first, int64_t last) {
+                      int64_t offsets[kGradientPixelBlock];
+                      for (int64_t blk = first; blk < last; ++blk) {
+                        const int64_t begin = total_pixels * blk / kSmallPatchBlocks;
+                        const int64_t end = total_pixels * (blk + 1) / kSmallPatchBlocks;
+                        Vec<L> acc[K][NV] = {};
+                        for (int64_t p0 = begin; p0 < end; p0 += kGradientPixelBlock) {
+                          const int64_t count = std::min(kGradientPixelBlock, end - p0);
+                          pixel_offsets(g, p0, count, offsets);
+                          for (int64_t i = 0; i < count; ++i) {
+                            const float* d = dy + (p0 + i) * ldy + f0;
+                            const float* x = padded + offsets[i];
+                            Vec<L> dv[NV];
+#pragma GCC unroll 8
+                            for (int v = 0; v < NV; ++v) dv[v] = load<L>(d + v * L);
+#pragma GCC unroll 4
+                            for (int ky = 0; ky < KH; ++ky) {
+#pragma GCC unroll 12
+                              for (int j = 0; j < RUN; ++j) {
+                                const float xv = x[ky * row_stride + j];
+#pragma GCC unroll 8
+                                for (int v = 0; v < NV; ++v) acc[ky * RUN + j][v] += xv * dv[v];
+                              }
+                            }
+                          }
+                        }
+                        for (int k = 0; k < K; ++k)
+                          for (int v = 0; v < NV; ++v)
+                            store<L>(partial[blk] + (k * NV + v) * L, acc[k][v]);
+                      }
+                    });
+  // grad_block is [K][NV * L] like the partials (the packed layout of one filter block).
+  for (int64_t blk = 0; blk < kSmallPatchBlocks; ++blk)
+    for (int i = 0; i < K * NV * L; ++i) grad_block[i] += partial[blk][i];
+}
+
+// Calls small_patch_gradient for kernel rows of up to 3 rows of up to 4 taps that fit; false if
+// the geometry is not one of those.
+template <int L, int NV>
+bool small_patch_kernel_gradient(const Geometry& g, const float* padded, const float* dy,
+                                 int64_t ldy, int64_t f0, int64_t total_pixels, float* grad_block) {
+  if (g.kernel_h > 3 || g.run() > 4 || !small_patch_fits<L, NV>(static_cast<int>(g.patch())))
+    return false;
+  bool done = false;
+  with_vector_count(g.kernel_h, [&]<int KH>() {
+    if constexpr (KH <= 3) {
+      with_vector_count(g.run(), [&]<int RUN>() {
+        if constexpr (RUN <= 4 && small_patch_fits<L, NV>(KH * RUN)) {
+          small_patch_gradient<L, NV, KH, RUN>(g, padded, dy, ldy, f0, total_pixels, grad_block);
+          done = true;
+        }
+      });
+    }
+  });
+  return done;
+}
+
 template <int L, int NV>
 void kernel_gradient_block(const Geometry& g, const float* padded, const float* dy, int64_t ldy,
                            int64_t f0, int64_t total_pixels, float* grad_block) {
+  if (small_patch_kernel_gradient<L, NV>(g, padded, dy, ldy, f0, total_pixels, grad_block)) return;
   constexpr int R = tile_rows<L, NV>();
   if (g.run() >= std::min(R, 8)) {
     kernel_gradient_rows<L, NV, R>(g, padded, dy, ldy, f0, total_pixels, grad_block);
