@@ -95,20 +95,25 @@ void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool t
   if (training) {
     // Two passes in double (mean, then squared deviations) keep the variance accurate when the
     // mean is large compared with the spread.
+    // Restrict-qualified locals, as in backward: GCC then keeps the sums in vector registers.
     for_row_blocks(rows, cols, [&](int64_t b, int64_t begin, int64_t end) {
-      double* acc = partial_.data() + b * cols;
+      double* __restrict acc = partial_.data() + b * cols;
       std::fill(acc, acc + cols, 0.0);
-      for (int64_t r = begin; r < end; ++r)
-        for (int64_t c = 0; c < cols; ++c) acc[c] += x[r * cols + c];
+      for (int64_t r = begin; r < end; ++r) {
+        const float* __restrict xr = x + r * cols;
+        for (int64_t c = 0; c < cols; ++c) acc[c] += xr[c];
+      }
     });
     sum_columns_into(mean_);
     for (double& m : mean_) m /= static_cast<double>(rows);
     for_row_blocks(rows, cols, [&](int64_t b, int64_t begin, int64_t end) {
-      double* acc = partial_.data() + b * cols;
+      double* __restrict acc = partial_.data() + b * cols;
+      const double* __restrict mean = mean_.data();
       std::fill(acc, acc + cols, 0.0);
       for (int64_t r = begin; r < end; ++r) {
+        const float* __restrict xr = x + r * cols;
         for (int64_t c = 0; c < cols; ++c) {
-          const double d = x[r * cols + c] - mean_[col(c)];
+          const double d = xr[c] - mean[c];
           acc[c] += d * d;
         }
       }
