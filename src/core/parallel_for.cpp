@@ -46,7 +46,7 @@ class WorkerPool {
     done_.store(0, std::memory_order_relaxed);
     // The call's claim word: its number in the high bits, the next share in the low ones. A
     // worker that wakes late for an earlier call finds that call's number gone and claims nothing.
-    const uint64_t call = ++calls_;
+    const uint64_t call = ++calls_;  // 32 bits that wrap, as the claim word holds them
     claims_.store(call << kCallShift | static_cast<uint64_t>(shares) << kShareBits,
                   std::memory_order_release);
     // Sequentially consistent with the worker's "sleeping_ up, then re-check generation_": either
@@ -124,7 +124,7 @@ class WorkerPool {
   std::atomic<int> sleeping_{0};
   std::atomic<int> done_{0};
   std::atomic<bool> stop_{false};
-  uint64_t calls_ = 0;  // the caller's count of calls, the claim word's high bits
+  uint32_t calls_ = 0;  // the caller's count of calls, the claim word's high bits (wraps)
   int64_t n_ = 0;
   detail::RangeFn fn_ = nullptr;
   void* context_ = nullptr;
