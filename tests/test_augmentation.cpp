@@ -443,3 +443,27 @@ TEST_CASE("The augmenting pipeline allocates nothing per batch", "[augment][stea
     CHECK(allocation_count() == before);
   }
 }
+
+TEST_CASE("The shipped augmentation configs: conv_bn_aug is conv_bn plus its augmentation",
+          "[augment][configs]") {
+  const std::filesystem::path configs = std::filesystem::path(MNISTNET_SOURCE_DIR) / "configs";
+  const Config plain = load_config((configs / "conv_bn.json").string());
+  const Config aug = load_config((configs / "conv_bn_aug.json").string());
+  REQUIRE(aug.data.augmentation.size() == 3);
+  CHECK(aug.data.augmentation[0].kind == AugmentKind::translation);
+  CHECK(aug.data.augmentation[1].kind == AugmentKind::rotation);
+  CHECK(aug.data.augmentation[2].kind == AugmentKind::zoom);
+  CHECK(aug.training.epochs == plain.training.epochs);
+  // The same layers, once Reshape is left out (conv_bn's input is flat, conv_bn_aug's an image).
+  std::vector<std::string> a, b;
+  for (const LayerSpec& l : plain.model.layers)
+    if (l.type != "Reshape") a.push_back(l.args.dump());
+  for (const LayerSpec& l : aug.model.layers) b.push_back(l.args.dump());
+  CHECK(a == b);
+  for (const char* name : {"mnist_best.json", "fashion_best.json"}) {
+    const Config c = load_config((configs / name).string());
+    CHECK(!c.data.augmentation.empty());
+    CHECK(c.training.early_stopping.enabled == false);  // nothing chosen on the test set
+    CHECK(c.training.best_model.enabled == false);
+  }
+}
