@@ -31,8 +31,9 @@ Augmenter::Augmenter(std::vector<AugmentLayer> layers, int rows, int cols, int c
                                   std::to_string(l.width) + " but the images are " +
                                   std::to_string(rows) + "x" + std::to_string(cols));
   }
-  scratch_.resize(static_cast<size_t>(rows) * static_cast<size_t>(cols) *
-                  static_cast<size_t>(channels));
+  if (!layers_.empty())  // evaluation pipelines have no augmentation: no scratch either
+    scratch_.resize(static_cast<size_t>(rows) * static_cast<size_t>(cols) *
+                    static_cast<size_t>(channels));
 }
 
 void Augmenter::apply(float* image, int64_t position) {
