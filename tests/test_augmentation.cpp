@@ -238,6 +238,8 @@ TEST_CASE("Augmentation arguments are checked with one-line messages", "[augment
   CHECK(config_error(R"({"type": "RandomTranslation", "height_factor": 1.5,
                          "width_factor": 0.1})") ==
         "t.json: /data/augmentation/0/height_factor: expected values in [-1.0, 1.0], got 1.5");
+  CHECK(config_error(R"({"type": "RandomZoom", "height_factor": 0.5, "width_factor": 1.5})") ==
+        "t.json: /data/augmentation/0/width_factor: expected values in [-1.0, 1.0], got 1.5");
   CHECK(config_error(R"({"type": "RandomZoom", "height_factor": [0.2, -0.1]})") ==
         "t.json: /data/augmentation/0/height_factor: the lower bound 0.2 is above the upper "
         "bound -0.1");

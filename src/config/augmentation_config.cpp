@@ -96,12 +96,12 @@ AugmentLayer parse_augmentation_layer(const nlohmann::json& layer, const std::st
     read_fill(f, a);
   } else if (a.type == "RandomZoom") {
     a.kind = AugmentKind::zoom;
-    // Keras refuses zooms of -100% or more (a window of no pixels).
-    std::tie(a.lower, a.upper) = factor_range(f, "height_factor", true, -0.99, 10.0);
+    // Keras's bounds: zoom 1 + factor in [0, 2].
+    std::tie(a.lower, a.upper) = factor_range(f, "height_factor", true, -1.0, 1.0);
     const nlohmann::json* width = f.find("width_factor");
     a.has_width = width && !width->is_null();
     if (a.has_width)
-      std::tie(a.width_lower, a.width_upper) = factor_range(f, "width_factor", true, -0.99, 10.0);
+      std::tie(a.width_lower, a.width_upper) = factor_range(f, "width_factor", true, -1.0, 1.0);
     else
       f.skip("width_factor");
     read_fill(f, a);
