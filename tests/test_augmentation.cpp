@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "allocation_counter.h"
+#include "cli_runner.h"
 #include "config/augmentation_config.h"
 #include "core/errors.h"
 #include "data/augment_color.h"
@@ -468,4 +469,20 @@ TEST_CASE("The shipped augmentation configs: conv_bn_aug is conv_bn plus its aug
     CHECK(c.training.early_stopping.enabled == false);  // nothing chosen on the test set
     CHECK(c.training.best_model.enabled == false);
   }
+}
+
+TEST_CASE("summary says where the augmentation layers went", "[augment][cli]") {
+  TempDir dir;
+  const std::string config =
+      (std::filesystem::path(MNISTNET_SOURCE_DIR) / "configs" / "conv_bn_aug.json").string();
+  const CliResult text = run_cli("summary -c '" + config + "'", dir.path);
+  REQUIRE(text.exit_code == 0);
+  CHECK(
+      text.out.ends_with("Augmentation (the training input pipeline, not in the model): "
+                         "RandomTranslation, RandomRotation, RandomZoom\n"));
+  CHECK(text.out.find("Random", 0) == text.out.find("Augmentation (") + 62);  // none in the table
+  const CliResult json = run_cli("summary --json -c '" + config + "'", dir.path);
+  REQUIRE(json.exit_code == 0);
+  CHECK(nlohmann::json::parse(json.out)["augmentation"] ==
+        nlohmann::json({"RandomTranslation", "RandomRotation", "RandomZoom"}));
 }
