@@ -97,7 +97,11 @@ int main(int argc, char** argv) {
 
   mnistnet::EvalOptions eval;
   auto* eval_cmd = app.add_subcommand("eval", "Evaluate a saved model on the test set");
-  eval_cmd->add_option("-m,--model", eval.model, "Model file (.mnn; default: the latest run's)");
+  eval_cmd
+      ->add_option("-m,--model", eval.models,
+                   "Model file (.mnn; default: the latest run's); several times: an ensemble "
+                   "(mean probabilities)")
+      ->allow_extra_args(false);  // one file per --model, so image files that follow stay images
   eval_cmd->add_option("--data", eval.data_dir, "Directory with the IDX files");
   eval_cmd->add_option("--batch-size", eval.batch_size, "Batch size (default: as in training)")
       ->check(positive);
@@ -139,8 +143,11 @@ int main(int argc, char** argv) {
   predict_cmd->add_option("images", predict.images, "Image files");
   predict_cmd->add_option("--csv", predict.csv, "Classify the rows of a CSV (Kaggle's test.csv)");
   predict_cmd->add_option("--out", predict.out, "With --csv: write ImageId,Label here");
-  predict_cmd->add_option("-m,--model", predict.model,
-                          "Model file (.mnn; default: the latest run's)");
+  predict_cmd
+      ->add_option("-m,--model", predict.models,
+                   "Model file (.mnn; default: the latest run's); several times: an "
+                   "ensemble (mean probabilities)")
+      ->allow_extra_args(false);  // one file per --model, so image files that follow stay images
   predict_cmd->add_option("--dump-preprocessed", predict.dump_dir,
                           "Write the 28x28 input of each image to DIR");
   predict_cmd->add_flag("--json", predict.json, "Print a JSON array");

@@ -20,7 +20,8 @@ struct TrainOptions {
 int run_train(const TrainOptions& options);
 
 struct EvalOptions {
-  std::string model;  // empty: the model of the latest run (runs/latest)
+  // Several: an ensemble (mean probabilities); none: the model of the latest run (runs/latest).
+  std::vector<std::string> models;
   std::string data_dir;
   int64_t batch_size = 0;  // 0: the validation batch size the model trained with
   bool json = false;
@@ -49,7 +50,7 @@ int run_bench(const BenchOptions& options);
 
 struct PredictOptions {
   std::vector<std::string> images;  // PNG, JPEG, BMP or PGM files
-  std::string model;                // empty: the model of the latest run (runs/latest)
+  std::vector<std::string> models;  // several: an ensemble; none: the latest run's model
   std::string dump_dir;             // write the 28x28 each image became here
   std::string csv;                  // classify this CSV's rows instead (Kaggle's test.csv)
   std::string out;                  // ... and write the submission (ImageId,Label) here

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/ensemble.h"
 #include "cli/latest_run.h"
 #include "core/denormals.h"
 #include "data/model_data.h"
@@ -38,15 +39,22 @@ void print_class_table(const ModelMeta& meta, const ConfusionMatrix& m) {
 
 int run_eval(const EvalOptions& options) {
   flush_denormals_to_zero();
-  const auto model_path = resolve_model_path(options.model);
-  LoadedModel loaded = load_model(model_path);
+  std::vector<EnsembleMember> members = load_ensemble(options.models);
+  const auto& model_path = members.front().path;
+  LoadedModel& loaded = members.front().loaded;
   const Dataset test = load_evaluation_data(loaded.meta, options.data_dir, model_path.string());
-  check_data_fits_model(loaded.model, test, test.source);
+  for (EnsembleMember& m : members)
+    check_data_fits_model(m.loaded.model, test, test.source + " (model " + m.path.string() + ")");
   const int64_t batch =
       options.batch_size > 0 ? options.batch_size : loaded.meta.validation_batch_size;
   std::vector<int32_t> predicted;
-  const Evaluation e = evaluate(loaded.model, test, batch,
-                                static_cast<float>(1.0 / loaded.meta.pixel_divisor), &predicted);
+  // One model: Keras's evaluate (its loss from the logits, regularizers included); several: the
+  // mean of their probabilities.
+  const Evaluation e =
+      members.size() == 1
+          ? evaluate(loaded.model, test, batch, static_cast<float>(1.0 / loaded.meta.pixel_divisor),
+                     &predicted)
+          : evaluate_ensemble(members, test, batch, &predicted);
   const ConfusionMatrix m =
       confusion_matrix(test.labels, predicted, static_cast<int>(loaded.model.num_outputs()));
   if (options.json) {
@@ -66,14 +74,16 @@ int run_eval(const EvalOptions& options) {
       for (int p = 0; p < m.classes; ++p) row.push_back(m.at(t, p));
       confusion.push_back(row);
     }
-    nlohmann::ordered_json out = {
-        {"accuracy", e.accuracy},       {"loss", e.loss},      {"count", e.count},
-        {"model", model_path.string()}, {"data", test.source}, {"classes", classes},
-        {"confusion_matrix", confusion}};
+    nlohmann::ordered_json models = nlohmann::ordered_json::array();
+    for (const EnsembleMember& member : members) models.push_back(member.path.string());
+    nlohmann::ordered_json out = {{"accuracy", e.accuracy}, {"loss", e.loss},
+                                  {"count", e.count},       {"model", model_path.string()},
+                                  {"models", models},       {"data", test.source},
+                                  {"classes", classes},     {"confusion_matrix", confusion}};
     std::printf("%s\n",
                 out.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
   } else {
-    std::printf("Model %s, test data %s\n", model_path.string().c_str(), test.source.c_str());
+    std::printf("Model %s, test data %s\n", ensemble_name(members).c_str(), test.source.c_str());
     std::printf("%lld/%lld - loss: %.4f - accuracy: %.4f\n", static_cast<long long>(e.count),
                 static_cast<long long>(e.count), e.loss, e.accuracy);
     print_class_table(loaded.meta, m);

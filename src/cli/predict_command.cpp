@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/ensemble.h"
 #include "cli/latest_run.h"
 #include "core/atomic_file.h"
 #include "core/denormals.h"
@@ -77,24 +78,23 @@ std::vector<uint8_t> prepare(const ModelMeta& meta, const std::string& file) {
                       static_cast<int>(s[1]), static_cast<int>(s[0]));
 }
 
-// Fills each readable image's top guesses; inputs are byte / pixel_divisor, as in training.
-void predict_all(Model& model, double pixel_divisor, std::vector<ImageResult*>& images) {
-  const int64_t outputs = model.num_outputs();
-  const auto scale = static_cast<float>(1.0 / pixel_divisor);
-  std::vector<float> x;
+// Fills each readable image's top guesses: the members' mean probabilities (one member: its own),
+// inputs byte / pixel_divisor of each member, as in training.
+void predict_all(std::vector<EnsembleMember>& members, std::vector<ImageResult*>& images) {
+  const int64_t outputs = members.front().loaded.model.num_outputs();
+  const auto size = static_cast<size_t>(members.front().loaded.model.input_size());
+  std::vector<uint8_t> pixels;
+  std::vector<float> x, p;
   for (size_t start = 0; start < images.size(); start += static_cast<size_t>(kBatch)) {
     const size_t count = std::min(images.size() - start, static_cast<size_t>(kBatch));
-    const auto size = static_cast<size_t>(model.input_size());
-    x.resize(count * size);  // [count, input size]
+    pixels.resize(count * size);  // [count, input size]
+    for (size_t i = 0; i < count; ++i)
+      std::copy(images[start + i]->input.begin(), images[start + i]->input.end(),
+                pixels.begin() + static_cast<std::ptrdiff_t>(i * size));
+    ensemble_probabilities(members, pixels.data(), static_cast<int64_t>(count), x, p);
     for (size_t i = 0; i < count; ++i) {
-      const auto& pixels = images[start + i]->input;
-      for (size_t j = 0; j < pixels.size(); ++j) x[i * size + j] = pixels[j] * scale;
-    }
-    const float* y = model.predict(x.data(), static_cast<int64_t>(count));  // [count, outputs]
-    for (size_t i = 0; i < count; ++i) {
-      const auto p = output_probabilities(y + static_cast<int64_t>(i) * outputs, outputs,
-                                          model.ends_with_softmax());
-      images[start + i]->top = top_classes(p, kTop);
+      const float* row = p.data() + static_cast<int64_t>(i) * outputs;
+      images[start + i]->top = top_classes(std::vector<float>(row, row + outputs), kTop);
     }
   }
 }
@@ -147,24 +147,23 @@ void print_json(const std::vector<ImageResult>& results, const ModelMeta& meta) 
 
 // Kaggle's submission for the rows of a CSV file (a label column, if any, is ignored):
 // "ImageId,Label", ImageId counting from 1, Label the class name. Written atomically.
-int predict_csv(LoadedModel& loaded, const PredictOptions& options) {
+int predict_csv(std::vector<EnsembleMember>& members, const PredictOptions& options) {
   if (options.out.empty()) throw UserError("predict: --csv needs --out FILE for the submission");
   if (!options.images.empty()) throw UserError("predict: give image files or --csv, not both");
-  DataSpec spec = data_spec_of(loaded.meta, options.model);
+  const LoadedModel& loaded = members.front().loaded;
+  DataSpec spec = data_spec_of(loaded.meta, members.front().path.string());
   const Shape& s = loaded.meta.image_shape;
   spec.image_shape = s;
   const Dataset rows = read_csv_dataset(options.csv, spec, ReadOptions{}, false);
   const int64_t outputs = loaded.model.num_outputs();
   const auto size = static_cast<size_t>(rows.image_size());
-  const auto scale = static_cast<float>(1.0 / loaded.meta.pixel_divisor);
   std::string out = "ImageId,Label\n";
-  std::vector<float> x;
+  std::vector<float> x, p;
   for (int64_t start = 0; start < rows.count; start += kBatch) {
     const int64_t count = std::min(kBatch, rows.count - start);
-    x.resize(static_cast<size_t>(count) * size);
-    const uint8_t* src = rows.pixels.data() + static_cast<size_t>(start) * size;
-    for (size_t j = 0; j < x.size(); ++j) x[j] = src[j] * scale;
-    const float* y = loaded.model.predict(x.data(), count);
+    ensemble_probabilities(members, rows.pixels.data() + static_cast<size_t>(start) * size, count,
+                           x, p);
+    const float* y = p.data();
     for (int64_t i = 0; i < count; ++i) {
       const float* row = y + i * outputs;
       const int64_t best = std::max_element(row, row + outputs) - row;
@@ -187,10 +186,10 @@ int run_predict(const PredictOptions& options) {
   flush_denormals_to_zero();
   if (options.images.empty() && options.csv.empty())
     throw UserError("predict: give image files, or --csv FILE --out FILE");
-  const fs::path model_path = resolve_model_path(options.model);
-  LoadedModel loaded = load_model(model_path);
-  check_model_input(loaded, model_path);
-  if (!options.csv.empty()) return predict_csv(loaded, options);
+  std::vector<EnsembleMember> members = load_ensemble(options.models);
+  for (const EnsembleMember& m : members) check_model_input(m.loaded, m.path);
+  const LoadedModel& loaded = members.front().loaded;
+  if (!options.csv.empty()) return predict_csv(members, options);
   if (!options.dump_dir.empty()) {
     std::error_code ec;
     fs::create_directories(options.dump_dir, ec);
@@ -226,12 +225,13 @@ int run_predict(const PredictOptions& options) {
       dump_failed = true;
     }
   }
-  predict_all(loaded.model, loaded.meta.pixel_divisor, readable);
+  predict_all(members, readable);
 
   if (options.json) {
     print_json(results, loaded.meta);
   } else {
-    std::printf("Model %s\n", model_path.string().c_str());  // which one: it may be runs/latest's
+    // Which one: it may be runs/latest's.
+    std::printf("Model %s\n", ensemble_name(members).c_str());
     print_text(results, loaded.meta);
   }
   const bool all_read = readable.size() == results.size();

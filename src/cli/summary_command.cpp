@@ -1,5 +1,6 @@
 // mnistnet summary: the Keras table of a config's model, without touching any data.
 #include <cstdio>
+#include <string>
 
 #include "cli/commands.h"
 #include "config/config_loader.h"
@@ -21,7 +22,10 @@ int run_summary(const SummaryOptions& options) {
       layers.push_back(layer);
     }
     const ParamCounts c = count_params(model);
+    nlohmann::json augmentation = nlohmann::json::array();
+    for (const AugmentLayer& a : config.data.augmentation) augmentation.push_back(a.type);
     nlohmann::json out = {{"name", config.name},
+                          {"augmentation", augmentation},
                           {"layers", layers},
                           {"total_params", c.trainable + c.non_trainable},
                           {"trainable_params", c.trainable},
@@ -30,6 +34,14 @@ int run_summary(const SummaryOptions& options) {
     std::printf("%s\n", out.dump(2).c_str());
   } else {
     std::fputs(summary_table(model, config.name).c_str(), stdout);
+    // The Random* layers are not in the model: say where they went.
+    if (!config.data.augmentation.empty()) {
+      std::string names;
+      for (const AugmentLayer& a : config.data.augmentation)
+        names += (names.empty() ? "" : ", ") + a.type;
+      std::printf("Augmentation (the training input pipeline, not in the model): %s\n",
+                  names.c_str());
+    }
   }
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/augmentation_config.h"
 #include "config/json_fields.h"
 #include "config/schedule_config.h"
 #include "core/errors.h"
@@ -84,6 +85,20 @@ DataSpec parse_data(JsonFields f) {
   d.reshuffle_each_iteration = f.boolean("reshuffle_each_iteration", d.reshuffle_each_iteration);
   d.prefetch = static_cast<int>(f.integer("prefetch", d.prefetch, 0, 64));
   d.validation_batch_size = f.integer("validation_batch_size", d.validation_batch_size, 1, 100000);
+  if (f.has("augmentation")) {
+    const nlohmann::json& list = f.array("augmentation");
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string at = f.pointer_to("augmentation") + "/" + std::to_string(i);
+      JsonFields layer(list[i], f.source(), at);
+      const std::string type = layer.string("type", std::nullopt);
+      if (!is_augmentation_layer(type))
+        layer.fail("type", "\"" + type +
+                               "\" is not an augmentation layer; expected RandomTranslation, "
+                               "RandomRotation, RandomZoom, RandomFlip, RandomCrop, "
+                               "RandomContrast or RandomBrightness");
+      d.augmentation.push_back(parse_augmentation_layer(list[i], f.source(), at));
+    }
+  }
   f.finish();
   return d;
 }
@@ -491,6 +506,18 @@ ModelSpec parse_model_spec(const nlohmann::json& model, const std::string& sourc
   for (size_t i = 0; i < layers.size(); ++i) {
     std::string at = f.pointer_to("layers") + "/" + std::to_string(i);
     JsonFields layer(layers[i], source, at);
+    // Keras's Random* layers: the input pipeline runs them, so they must come before the model.
+    if (const nlohmann::json* type = layer.find("type");
+        type && type->is_string() && is_augmentation_layer(type->get<std::string>())) {
+      if (!m.layers.empty())
+        layer.fail("type", type->get<std::string>() +
+                               " must come before every other layer (augmentation runs in the "
+                               "input pipeline, ahead of the model), but " +
+                               m.layers.front().pointer + " (" + m.layers.front().type +
+                               ") is before it");
+      m.augmentation.push_back(parse_augmentation_layer(layers[i], source, at));
+      continue;
+    }
     // Keras 2 put the input's shape on the first layer; Keras 3 and mnistnet on the model.
     if (const nlohmann::json* shape = layer.find("input_shape"))
       layer.fail("input_shape",
@@ -504,6 +531,8 @@ ModelSpec parse_model_spec(const nlohmann::json& model, const std::string& sourc
     spec.pointer = at;
     m.layers.push_back(std::move(spec));
   }
+  if (m.layers.empty())
+    f.fail("layers", "expected at least one layer after the augmentation layers");
   f.finish();
   return m;
 }
@@ -514,6 +543,24 @@ Config parse_config(const nlohmann::json& document, const std::string& source) {
   c.source = source;
   read_fields(root, c, kRootFields,
               [&](const std::string& key) { return key_elsewhere(root, key); });
+  // One augmentation mechanism: the model's Random* layers join the data's list, not both.
+  if (!c.model.augmentation.empty()) {
+    if (!c.data.augmentation.empty())
+      throw ConfigError(source + ": /data/augmentation: augmentation is given here and as " +
+                        c.model.augmentation.front().type + " at " +
+                        c.model.augmentation.front().pointer + "; give it in one place");
+    c.data.augmentation = std::move(c.model.augmentation);
+    c.model.augmentation.clear();
+  }
+  for (const AugmentLayer& a : c.data.augmentation) {
+    const Shape& in = c.model.input_shape;
+    if (a.kind == AugmentKind::crop && (in.size() != 3 || in[0] != a.height || in[1] != a.width))
+      throw ConfigError(
+          source + ": " + a.pointer + ": RandomCrop to " + std::to_string(a.height) + "x" +
+          std::to_string(a.width) + " must keep the model's input_shape " + shape_string(in) +
+          " (the pipeline's augmentation keeps the image size, and Keras resizes rather than "
+          "crops at inference); use RandomTranslation for shifted crops");
+  }
   c.resolved = document;
   return c;
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/shape.h"
+#include "data/augment_spec.h"
 
 namespace mnistnet {
 
@@ -21,6 +22,9 @@ struct ModelSpec {
   std::string source;  // where the spec came from (config or model file), for error messages
   Shape input_shape;   // per example, e.g. {784} or {28, 28, 1}
   std::vector<LayerSpec> layers;
+  // Keras's Random* preprocessing layers found at the front of /model/layers: they are not
+  // layers of the model (parse_config moves them to DataSpec::augmentation).
+  std::vector<AugmentLayer> augmentation = {};
 };
 
 // /data: where the examples come from (a reader chosen by `format`, src/data/data_source.h)
@@ -54,6 +58,9 @@ struct DataSpec {
   bool reshuffle_each_iteration = true;
   int prefetch = 2;  // batches prepared ahead on a background thread; 0 = none
   int64_t validation_batch_size = 10000;
+  // Applied to the training images in the input pipeline, in order (src/data/augmenter.h): from
+  // /data/augmentation, or the Random* layers opening /model/layers (one or the other).
+  std::vector<AugmentLayer> augmentation = {};
 };
 
 // Keras 3's optimizers, with their names and defaults. 0 stands for Keras's None in the

@@ -54,6 +54,7 @@ size_t IndexStream::fill(std::span<uint32_t> out) {
     }
     out[written++] = next_index();
   }
+  emitted_ += static_cast<int64_t>(written);
   return written;
 }
 
@@ -67,6 +68,7 @@ int64_t IndexStream::skip(int64_t n) {
     next_index();
     ++done;
   }
+  emitted_ += done;
   return done;
 }
 
@@ -76,6 +78,7 @@ IndexStreamState IndexStream::state() const {
   s.next_input = next_input_;
   s.rng = rng_.state();
   s.buffer.assign(buffer_.begin(), buffer_.begin() + live_);
+  s.emitted = emitted_;
   return s;
 }
 
@@ -83,6 +86,7 @@ void IndexStream::restore(const IndexStreamState& s) {
   auto bad = [](const std::string& what) { throw std::invalid_argument("IndexStream: " + what); };
   const auto count = static_cast<uint32_t>(spec_.count);
   if (s.pass < 0) bad("negative pass " + std::to_string(s.pass));
+  if (s.emitted < 0) bad("negative stream position " + std::to_string(s.emitted));
   if (s.buffer.size() > buffer_.size())
     bad("a shuffle buffer of " + std::to_string(s.buffer.size()) + " entries, the spec has " +
         std::to_string(buffer_.size()) + " slots");
@@ -98,6 +102,7 @@ void IndexStream::restore(const IndexStreamState& s) {
   rng_.set_state(s.rng);
   pass_ = s.pass;
   next_input_ = s.next_input;
+  emitted_ = s.emitted;
   live_ = static_cast<uint32_t>(s.buffer.size());
   std::copy(s.buffer.begin(), s.buffer.end(), buffer_.begin());
 }

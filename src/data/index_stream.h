@@ -26,6 +26,7 @@ struct IndexStreamState {
   uint32_t next_input = 0;       // next index of the pass to enter the buffer
   Rng::State rng{};              // the pass's generator
   std::vector<uint32_t> buffer;  // the live slots of the shuffle buffer, in slot order
+  int64_t emitted = 0;           // indices produced since the stream began (augmentation keys)
 };
 
 struct IndexStreamSpec {
@@ -46,6 +47,9 @@ class IndexStream {
 
   // The pass the last index written belongs to (0-based; 0 before the first fill).
   int64_t pass() const { return pass_; }
+  // Indices produced (written or skipped) since the stream began, resumed ones included: the
+  // stream position of the next index.
+  int64_t emitted() const { return emitted_; }
 
   // Advances as n calls of fill() on single indices would, without writing them; returns how
   // many indices it passed (fewer than n only when the stream ended).
@@ -65,6 +69,7 @@ class IndexStream {
   uint32_t live_ = 0;             // occupied slots at the front of buffer_
   uint32_t next_input_ = 0;       // next index of this pass to enter the buffer
   int64_t pass_ = 0;
+  int64_t emitted_ = 0;
   Rng rng_{0};
 };
 

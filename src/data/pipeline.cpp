@@ -48,7 +48,8 @@ Pipeline::Pipeline(const Dataset& data, PipelineSpec spec, const IndexStreamStat
       spec_(checked(data, spec)),
       example_size_(data.image_size()),
       stream_(stream_spec(data, spec)),
-      consumer_(stream_spec(data, spec)) {
+      consumer_(stream_spec(data, spec)),
+      augmenter_(spec.augmentation, data.rows, data.cols, data.channels, spec.augment_seed) {
   if (resume_from) {  // before the prefetch thread starts reading stream_
     stream_.restore(*resume_from);
     consumer_.restore(*resume_from);
@@ -75,6 +76,7 @@ Pipeline::Pipeline(const Dataset& data, PipelineSpec spec, const IndexStreamStat
 Pipeline::~Pipeline() = default;
 
 bool Pipeline::fill(Buffer& buffer) {
+  const int64_t position = stream_.emitted();  // of the batch's first example
   const size_t n = stream_.fill(buffer.indices);
   if (n == 0 || (n < buffer.indices.size() && spec_.drop_remainder)) return false;
   const auto size = static_cast<size_t>(example_size_);
@@ -86,6 +88,7 @@ bool Pipeline::fill(Buffer& buffer) {
     } else {
       to_float(data_.pixels.data() + example * size, example_size_, spec_.pixel_scale, dst);
     }
+    if (!augmenter_.empty()) augmenter_.apply(dst, position + static_cast<int64_t>(i));
     buffer.labels[i] = data_.labels[example];
   }
   buffer.size = static_cast<int>(n);

@@ -14,12 +14,18 @@
 //
 // Checkpoints: stream_state() is the position of the consumer (the batches next() handed out),
 // not of the prefetch thread that runs ahead; a Pipeline constructed from that state hands out
-// exactly the batches the original would have handed out next.
+// exactly the batches the original would have handed out next, augmented images included (their
+// draws are keyed by the stream position the state carries).
+//
+// Augmentation (spec.augmentation) runs in fill(), on the prefetch thread when there is one, so
+// with prefetch it overlaps the training step instead of adding to it.
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "data/augment_spec.h"
+#include "data/augmenter.h"
 #include "data/dataset.h"
 #include "data/index_stream.h"
 
@@ -37,6 +43,10 @@ struct PipelineSpec {
   int prefetch = 2;             // batches made ahead on a background thread; 0 = no thread
   uint64_t seed = 0;
   float pixel_scale = 1.0f / 256.0f;  // image value = pixel * pixel_scale
+  // Applied to every image after pixel_scale, in order (training only: evaluation pipelines
+  // leave it empty). Each image's draws depend on augment_seed and its stream position alone.
+  std::vector<AugmentLayer> augmentation = {};
+  uint64_t augment_seed = 0;
 };
 
 struct Batch {
@@ -48,8 +58,9 @@ struct Batch {
 
 class Pipeline {
  public:
-  // data must outlive the Pipeline. std::invalid_argument for a bad spec or inconsistent data,
-  // or a resume_from state that cannot belong to this spec and data.
+  // data must outlive the Pipeline. std::invalid_argument for a bad spec or inconsistent data
+  // (an augmentation that does not fit the images), or a resume_from state that cannot belong
+  // to this spec and data.
   Pipeline(const Dataset& data, PipelineSpec spec, const IndexStreamState* resume_from = nullptr);
   ~Pipeline();  // stops and joins the prefetch thread, even mid-stream
   Pipeline(const Pipeline&) = delete;
@@ -86,6 +97,7 @@ class Pipeline {
   std::vector<float> cache_;  // [count, example_size] when spec_.cache
   IndexStream stream_;        // the producer's position (ahead of the consumer with prefetch)
   IndexStream consumer_;      // lags: advanced to consumed_ by stream_state()
+  Augmenter augmenter_;       // used by fill() alone, so on one thread at a time
   int64_t consumed_ = 0, consumer_at_ = 0;
   std::vector<Buffer> buffers_;  // 1 without prefetch, else prefetch + 2 (see PrefetchQueue)
   bool exhausted_ = false;       // no-prefetch path only

@@ -155,6 +155,7 @@ std::string encode_checkpoint(const Checkpoint& c) {
        {{"train_examples", c.train_examples},
         {"pass", c.data_stream.pass},
         {"next_input", c.data_stream.next_input},
+        {"emitted", c.data_stream.emitted},
         {"rng", rng_json(c.data_stream.rng)}}},
       {"sections", sections.table}};
   const std::string header_text = header.dump();
@@ -289,6 +290,8 @@ Checkpoint decode_checkpoint(std::string_view bytes, const std::string& source) 
     c.train_examples = d.at("train_examples").get<int64_t>();
     c.data_stream.pass = d.at("pass").get<int64_t>();
     c.data_stream.next_input = d.at("next_input").get<uint32_t>();
+    // The stream position keys the augmentation's draws; absent before augmentation existed.
+    c.data_stream.emitted = d.value("emitted", int64_t{0});
     c.data_stream.rng = rng_from(d.at("rng"));
   } catch (const CheckpointError&) {
     throw;

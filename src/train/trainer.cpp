@@ -53,6 +53,8 @@ PipelineSpec training_pipeline_spec(const Config& config) {
   spec.prefetch = d.prefetch;
   spec.seed = Rng::derive(config.seed, 0x5eed);
   spec.pixel_scale = static_cast<float>(1.0 / d.pixel_divisor);
+  spec.augmentation = d.augmentation;
+  spec.augment_seed = Rng::derive(config.seed, 0xa06e);
   return spec;
 }
 

@@ -22,7 +22,7 @@ small = {"model": {"input_shape": [4, 4, 1], "layers": [
     "data": {"shuffle_buffer": 0}, "output": {"progress": "none"}}
 put("config", "small.json", json.dumps(small))
 put("config", "small_with_overrides", json.dumps(small) + "\0seed=7\nmodel.layers.3.units=4\ndata.dataset=fashion-mnist")
-for name in ("dense1", "conv_bn", "dense_dropout"):
+for name in ("dense1", "conv_bn", "dense_dropout", "conv_bn_aug"):
     with open(os.path.join(root, "configs", name + ".json"), "rb") as f:
         put("config", name + ".json", f.read())
 put("config", "bad_unknown_key.json", '{"model": {"layers": [{"type": "Dense", "units": 10}]}, "trainng": {}}')
@@ -43,6 +43,17 @@ plateau["training"].update({
     "reduce_lr_on_plateau": {"monitor": "val_loss", "factor": 0.5, "patience": 2, "cooldown": 1}})
 put("config", "recipes_plateau.json", json.dumps(plateau) +
     '\0training.lr_schedule={"type": "PiecewiseConstantDecay", "boundaries": [5], "values": [0.1, 0.01]}')
+# Augmentation: Random* layers in /data/augmentation, every type and fill mode.
+augmented = json.loads(json.dumps(small))
+augmented["data"]["augmentation"] = [
+    {"type": "RandomTranslation", "height_factor": [-0.1, 0.2], "width_factor": 0.1,
+     "fill_mode": "wrap", "interpolation": "nearest", "fill_value": 0.5},
+    {"type": "RandomRotation", "factor": 0.05, "fill_mode": "reflect"},
+    {"type": "RandomZoom", "height_factor": -0.1, "width_factor": [0.0, 0.2], "fill_mode": "nearest"},
+    {"type": "RandomFlip", "mode": "horizontal"},
+    {"type": "RandomContrast", "factor": [0.2, 0.5], "value_range": [0, 1]},
+    {"type": "RandomBrightness", "factor": 0.1, "value_range": [0, 1]}]
+put("config", "augmentation.json", json.dumps(augmented))
 
 # idx: valid images and labels, raw and gzip, and a few broken ones.
 images = struct.pack(">IIII", 0x803, 2, 3, 3) + bytes(range(18))
