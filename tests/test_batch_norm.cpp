@@ -6,6 +6,7 @@
 
 #include "config/config_loader.h"
 #include "core/errors.h"
+#include "fusion_check.h"
 #include "gradient_check.h"
 #include "layer_config_error.h"
 #include "layers/batch_norm.h"
@@ -309,33 +310,5 @@ TEST_CASE("A relu after batch norm runs inside it, with the same bits as the two
         {"type": "Dense", "units": 3, "activation": "softmax"}]})"),
                             "test.json", "/model");
   };
-  Model fused = Model::build(spec(""), 3);
-  Model reference = Model::build(spec(R"({"type": "Dropout", "rate": 0.0},)"), 3);
-  std::vector<ParamRef> fused_params = fused.params(), reference_params = reference.params();
-  REQUIRE(fused_params.size() == reference_params.size());
-  for (size_t p = 0; p < fused_params.size(); ++p)
-    std::copy_n(fused_params[p].value, fused_params[p].size(), reference_params[p].value);
-
-  fused.set_profiling(true);
-  const int64_t batch = 5;
-  const std::vector<float> x = random_vector(12 * batch, 11);
-  const int32_t labels[] = {0, 2, 1, 2, 0};
-  for (Model* m : {&fused, &reference}) {
-    const float* logits = m->forward_logits(x.data(), batch, true);
-    softmax_cross_entropy(logits, labels, batch, 3, m->logits_grad());
-    m->backward(batch);
-  }
-  CHECK(fused.profile()[2].fused);
-  for (size_t p = 0; p < fused_params.size(); ++p) {
-    INFO(fused_params[p].name);
-    const int64_t n = fused_params[p].size();
-    CHECK(std::equal(fused_params[p].value, fused_params[p].value + n, reference_params[p].value));
-    if (fused_params[p].grad)
-      CHECK(std::equal(fused_params[p].grad, fused_params[p].grad + n, reference_params[p].grad));
-  }
-  // Inference (moving statistics) through the fused op.
-  const float* a = fused.predict(x.data(), batch);
-  std::vector<float> fused_out(a, a + 3 * batch);
-  const float* b = reference.predict(x.data(), batch);
-  CHECK(std::equal(fused_out.begin(), fused_out.end(), b));
+  testing::check_fused_equals_unfused(spec, 12, {2});
 }
