@@ -10,6 +10,7 @@
 #include "cli_runner.h"
 #include "config/config_loader.h"
 #include "image/digit_preprocess.h"
+#include "image/resize.h"
 #include "image_test_files.h"
 #include "model/model_file.h"
 #include "serve/base64.h"
@@ -143,8 +144,34 @@ TEST_CASE("serve parser: {\"b64\": PNG} gets predict's preprocessing", "[serve]"
     parse_predict_request("{\"instances\": [{\"b64\": \"AAAA\"}]}", dense);
     FAIL("a b64 image for a 100-input model");
   } catch (const RequestError& e) {
-    CHECK_THAT(e.what(), Contains("takes [100] inputs, not 28x28 images"));
+    CHECK_THAT(e.what(), Contains("takes [100] inputs, not images"));
   }
+}
+
+TEST_CASE("serve parser: {\"b64\"} images of a resize model are resized, not digit-prepared",
+          "[serve]") {
+  TempDir dir;
+  const RawImage ring = draw_glyph(120, 90, {40, 10, 45, 70}, Glyph::kRing, 20, 235);
+  write_image(dir.path / "ring.png", ring);
+  const std::string png = slurp(dir.path / "ring.png");
+  const std::vector<uint8_t> bytes(png.begin(), png.end());
+  const std::string body = "{\"instances\": [{\"b64\": \"" + encode_base64(bytes) + "\"}]}";
+  for (const Shape& shape : {Shape{28, 28, 1}, Shape{32, 24, 3}}) {
+    INFO(shape_string(shape));
+    const ImagePreparation resize{"resize", shape};
+    const ExampleBatch b = parse_predict_request(body, make_input_signature(shape, resize));
+    REQUIRE(b.count == 1);
+    const PixelImage decoded = decode_image(bytes, "ring", static_cast<int>(shape[2]));
+    const std::vector<uint8_t> expected =
+        resize_image(decoded.pixels.data(), decoded.width, decoded.height, decoded.channels,
+                     static_cast<int>(shape[1]), static_cast<int>(shape[0]));
+    REQUIRE(b.pixels.size() == expected.size());
+    for (size_t i = 0; i < expected.size(); ++i)
+      REQUIRE(b.pixels[i] == static_cast<float>(expected[i]));
+  }
+  // A digit model's preparation needs 28x28 inputs; a resize model's images must be its input.
+  CHECK_FALSE(make_input_signature({32, 24, 3}).takes_images);
+  CHECK_FALSE(make_input_signature({28, 28, 1}, {"resize", {32, 24, 3}}).takes_images);
 }
 
 TEST_CASE("serve parser: each client mistake is a 400 naming where", "[serve]") {

@@ -1,10 +1,10 @@
 // mnistnet predict: the class of each image file (or of each row of a CSV file) by a saved model.
 //
-// Every image is decoded and prepared first: a digit model's the way MNIST's digits were made
-// (src/image/digit_preprocess.h), any other model's by a plain resize to its image shape, grey
-// or RGB. The model sees them in batches of up to kBatch. A bad image is one error line on
-// stderr and does not stop the others; the exit code is then 2. With --csv, the rows of a
-// Kaggle-layout CSV are classified and --out gets Kaggle's submission, ImageId,Label.
+// Every image is decoded and prepared first (src/image/model_image.h): a digit model's the way
+// MNIST's digits were made, any other model's by a plain resize to its image shape, grey or RGB.
+// The model sees them in batches of up to kBatch. A bad image is one error line on stderr and does
+// not stop the others; the exit code is then 2. With --csv, the rows of a Kaggle-layout CSV are
+// classified and --out gets Kaggle's submission, ImageId,Label.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -26,8 +26,8 @@
 #include "data/csv_source.h"
 #include "image/digit_preprocess.h"
 #include "image/image_decoder.h"
+#include "image/model_image.h"
 #include "image/png_writer.h"
-#include "image/resize.h"
 #include "model/model_file.h"
 #include "serve/class_scores.h"
 
@@ -66,16 +66,9 @@ void check_model_input(const LoadedModel& loaded, const fs::path& path) {
                     shape_string(loaded.model.input_shape()));
 }
 
-// An image file -> the model's input bytes: MNIST's digit preparation, or a plain resize.
+// An image file -> the model's input bytes (src/image/model_image.h, as the server does).
 std::vector<uint8_t> prepare(const ModelMeta& meta, const std::string& file) {
-  if (meta.preprocessing == "digits") {
-    const DigitImage digit = preprocess_digit(read_grey_image(file), file);
-    return {digit.pixels.begin(), digit.pixels.end()};
-  }
-  const Shape& s = meta.image_shape;
-  const PixelImage image = decode_image(read_image_file(file), file, static_cast<int>(s[2]));
-  return resize_image(image.pixels.data(), image.width, image.height, image.channels,
-                      static_cast<int>(s[1]), static_cast<int>(s[0]));
+  return prepare_image(read_image_file(file), file, {meta.preprocessing, meta.image_shape});
 }
 
 // Fills each readable image's top guesses: the members' mean probabilities (one member: its own),

@@ -139,7 +139,7 @@ class ExampleReader {
   void read_image(const json& v, const std::string& where) {
     if (!sig_.takes_images) {
       throw bad(where + ": this model takes " + shape_string(sig_.shape) +
-                " inputs, not 28x28 images; send the pixels");
+                " inputs, not images; send the pixels");
     }
     if (!v.is_string()) throw bad(where + ": expected a base64 string, got " + type_name(v));
     const Base64Result decoded = decode_base64(v.get_ref<const std::string&>());
@@ -148,9 +148,8 @@ class ExampleReader {
     limits.max_side = 8192;
     limits.max_pixels = int64_t{4} << 20;  // a request's image costs at most 16 MiB decoded
     try {
-      const DigitImage digit =
-          preprocess_digit(decode_grey_image(decoded.bytes, where, limits), where);
-      for (uint8_t p : digit.pixels) batch_.pixels.push_back(static_cast<float>(p));
+      for (uint8_t p : prepare_image(decoded.bytes, where, sig_.image, limits))
+        batch_.pixels.push_back(static_cast<float>(p));
     } catch (const ImageError& e) {
       throw bad(e.what());
     } catch (const std::bad_alloc&) {
@@ -231,11 +230,13 @@ void read_list(const json& list, const std::string& where, ExampleReader& reader
 
 }  // namespace
 
-InputSignature make_input_signature(const Shape& input_shape) {
+InputSignature make_input_signature(const Shape& input_shape, const ImagePreparation& image) {
   InputSignature s;
   s.shape = input_shape;
   s.size = element_count(input_shape);
-  s.takes_images = s.size == kDigitPixels;
+  s.image = image;
+  s.takes_images = s.size == element_count(image.image_shape) &&
+                   (image.preprocessing != "digits" || s.size == kDigitPixels);
   return s;
 }
 

@@ -8,8 +8,8 @@
 //   - nested arrays in the model's input shape ([28][28][1]), or that shape without its
 //     trailing 1s ([28][28]), or flat (784 numbers); a model of 784 inputs takes [28][28][1]
 //     and [28][28] whatever its input_shape (conv_bn's is [784], reshaped inside);
-//   - {"b64": "..."}: a PNG/JPEG/BMP/PGM file, given `predict`'s preprocessing (src/image), for
-//     models of 28x28 inputs;
+//   - {"b64": "..."}: a PNG/JPEG/BMP/PGM file, prepared as `predict` prepares it for this model
+//     (src/image/model_image.h), for models whose input is their images;
 //   - in the row format, an object {"images": <either of the above>} naming the input.
 // Pixels are what an image holds: numbers 0..255 (the server applies the model's scaling).
 #include <cstdint>
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/shape.h"
+#include "image/model_image.h"
 
 namespace mnistnet {
 
@@ -36,12 +37,14 @@ class RequestError : public std::runtime_error {
 struct InputSignature {
   Shape shape;                              // one example, as the model declares it
   int64_t size = 0;                         // element_count(shape)
-  bool takes_images = false;                // 28x28 inputs: {"b64": image} examples allowed
+  bool takes_images = false;                // {"b64": image} examples allowed
+  ImagePreparation image;                   // how such an image becomes an example
   std::string input_name = "images";        // the input's name in metadata and named instances
   int64_t max_examples = int64_t{1} << 16;  // per request
 };
 
-InputSignature make_input_signature(const Shape& input_shape);
+// Images are taken when the model's input is `image`'s shape (a digit model's: 28x28 grey).
+InputSignature make_input_signature(const Shape& input_shape, const ImagePreparation& image = {});
 
 enum class RequestFormat { row, columnar };
 

@@ -1,0 +1,26 @@
+#pragma once
+// An image file's bytes -> what a model takes, the one preparation `predict` and `serve` share:
+// a digit model's image is made the way MNIST's digits were made (digit_preprocess.h); any
+// other model's is decoded to its channels (grey or RGB) and resized to its image shape
+// (resize.h). The model file says which (ModelMeta::preprocessing, image_shape).
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/shape.h"
+#include "image/image_decoder.h"
+
+namespace mnistnet {
+
+struct ImagePreparation {
+  std::string preprocessing = "digits";  // "digits" or "resize"
+  Shape image_shape = {28, 28, 1};       // [rows, cols, channels] of the model's images
+};
+
+// [rows, cols, channels] bytes; throws ImageError "NAME: reason" for an undecodable image or,
+// with "digits", one without a digit in it. `name` is only used in messages.
+std::vector<uint8_t> prepare_image(std::span<const uint8_t> bytes, const std::string& name,
+                                   const ImagePreparation& how, const ImageLimits& limits = {});
+
+}  // namespace mnistnet
