@@ -192,7 +192,7 @@ TEST_CASE("New activations: finite-difference gradients", "[layers][activation][
   }
 }
 
-TEST_CASE("activation= accepts the new names; ReLU and LeakyReLU layers", "[layers][activation]") {
+TEST_CASE("activation= accepts the new names, ReLU and LeakyReLU layers", "[layers][activation]") {
   using K = ActivationKind;
   CHECK(kind_of(R"({"type": "Dense", "units": 3, "activation": "silu"})") == K::swish);
   CHECK(kind_of(R"({"type": "Dense", "units": 3, "activation": "swish"})") == K::swish);

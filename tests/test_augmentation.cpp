@@ -217,7 +217,7 @@ TEST_CASE("RandomContrast and RandomBrightness follow Keras's formulas and value
   CHECK(bright[3] == Approx(1.1f));
 }
 
-TEST_CASE("RandomCrop at the image's size is the identity; other sizes are refused",
+TEST_CASE("RandomCrop at the image's size is the identity, other sizes are refused",
           "[augment][config]") {
   const Image in = counting(4, 4);
   CHECK(augmented(R"({"type": "RandomCrop", "height": 4, "width": 4})", in, 4, 4) == in);

@@ -56,7 +56,7 @@ TEST_CASE("An unknown command gets did-you-mean, or the list of commands", "[cli
              Contains("unknown option --cofig; the command comes first: mnistnet COMMAND"));
 }
 
-TEST_CASE("An unknown option gets did-you-mean; Keras's flags get their --set key",
+TEST_CASE("An unknown option gets did-you-mean, Keras's flags get their --set key",
           "[cli][errors][e2e]") {
   Cli cli;
   CHECK(cli.error("train --cofig c.json") ==
@@ -83,7 +83,7 @@ TEST_CASE("An unknown option gets did-you-mean; Keras's flags get their --set ke
   CHECK_THAT(cli.error("train --set a=1 --cofig x"), Contains("did you mean --config?"));
 }
 
-TEST_CASE("A bad number says it is not a number; ranges say the bound", "[cli][errors][e2e]") {
+TEST_CASE("A bad number says it is not a number, ranges say the bound", "[cli][errors][e2e]") {
   Cli cli;
   CHECK(cli.error("eval --batch-size abc") ==
         "mnistnet: error: eval: --batch-size: \"abc\" is not a number; expected a positive "
@@ -107,7 +107,7 @@ TEST_CASE("Other parser complaints are one line naming the command", "[cli][erro
              Contains("mnistnet: error: predict: give image files, or --csv FILE --out FILE"));
 }
 
-TEST_CASE("Help texts carry no validator noise; help and version are commands", "[cli][e2e]") {
+TEST_CASE("Help texts carry no validator noise, help and version are commands", "[cli][e2e]") {
   Cli cli;
   const CliResult help = cli.run("eval --help");
   CHECK(help.exit_code == 0);

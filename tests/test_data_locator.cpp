@@ -136,7 +136,7 @@ TEST_CASE("locator: not found lists every place looked and how to fetch", "[loca
   }
 }
 
-TEST_CASE("locator: raw and gzipped files both qualify; load_split prefers raw", "[locator]") {
+TEST_CASE("locator: raw and gzipped files both qualify, load_split prefers raw", "[locator]") {
   TempDir root;
   const fs::path dir = root.path / kName;
   fs::create_directories(dir);

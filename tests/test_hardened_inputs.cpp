@@ -183,7 +183,7 @@ TEST_CASE("Fuzz: IDX bytes in memory read exactly as the same file does", "[fuzz
   }
 }
 
-TEST_CASE("Fuzz: model bytes in memory load; a hostile params list is refused before building",
+TEST_CASE("Fuzz: model bytes in memory load, a hostile params list is refused before building",
           "[fuzz][model]") {
   CHECK(
       load_model_from_bytes(model_file_bytes(tiny_header(), 15), "tiny.mnn").model.num_outputs() ==

@@ -81,7 +81,7 @@ TEST_CASE("JPEG decodes close to what was written", "[image]") {
   }
 }
 
-TEST_CASE("Colour is BT.601 luminance; alpha is composited over white", "[image]") {
+TEST_CASE("Colour is BT.601 luminance, alpha is composited over white", "[image]") {
   TempDir dir;
   // Pixels: red, green, blue, white, then black at alpha 0, 255, 128, then grey 100 at alpha 0.
   RawImage rgba{8, 1, 4, {255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 255, 255, 255, 255,

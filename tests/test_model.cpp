@@ -80,7 +80,7 @@ TEST_CASE("Whole-model gradient through the fused loss matches finite difference
   }
 }
 
-TEST_CASE("Same seed, same weights; another seed, other weights", "[model]") {
+TEST_CASE("Same seed, same weights, another seed, other weights", "[model]") {
   Model a = Model::build(spec_of(kDense2), 9), b = Model::build(spec_of(kDense2), 9),
         c = Model::build(spec_of(kDense2), 10);
   auto pa = a.params(), pb = b.params(), pc = c.params();

@@ -124,7 +124,7 @@ struct Recorder final : TrainingObserver {
 
 }  // namespace
 
-TEST_CASE("A per-step schedule sets every step's rate; the lr column is the rate after the epoch",
+TEST_CASE("A per-step schedule sets every step's rate, the lr column is the rate after the epoch",
           "[optim][schedule]") {
   const Config c = resume_config(
       5, {R"(training.lr_schedule={"type": "CosineDecay", "decay_steps": 25, "alpha": 0.1})"});

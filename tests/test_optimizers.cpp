@@ -283,7 +283,7 @@ TEST_CASE("Gradient norms come out the same for any thread count", "[optim][clip
   CHECK(std::sqrt(norm) == Approx(0.5).epsilon(1e-5));
 }
 
-TEST_CASE("use_ema keeps Keras's moving average; swap, finalize and overwrite use it",
+TEST_CASE("use_ema keeps Keras's moving average, swap, finalize and overwrite use it",
           "[optim][ema]") {
   OptimizerSpec s = spec_of("sgd");
   s.use_ema = true;

@@ -89,7 +89,7 @@ TEST_CASE("predict prints each image's digit, probability and top 3", "[predict]
   }
 }
 
-TEST_CASE("predict --json prints one array; bad images are errors in place, the rest predicted",
+TEST_CASE("predict --json prints one array, bad images are errors in place, the rest predicted",
           "[predict]") {
   Fixture f;
   write_bytes(f.dir.path / "garbage.png", std::vector<uint8_t>(100, 7), false);
@@ -193,7 +193,7 @@ TEST_CASE("predict batches many images and gives each the same answer as alone",
   }
 }
 
-TEST_CASE("predict refuses models that do not take 28x28 images; logits become probabilities",
+TEST_CASE("predict refuses models whose input is not their images, logits become probabilities",
           "[predict]") {
   Fixture f;
   const auto flat10 = save_test_model(f.dir.path, "flat10.mnn", R"({"input_shape": [10], "layers": [
@@ -201,10 +201,8 @@ TEST_CASE("predict refuses models that do not take 28x28 images; logits become p
   const CliResult wrong =
       run_cli("predict --model " + quoted(flat10) + " " + quoted(f.images[0]), f.dir.path);
   CHECK(wrong.exit_code == 2);
-  CHECK_THAT(
-      wrong.err,
-      Contains(
-          "flat10.mnn: predict needs a model of 28x28 images (784 inputs); this one takes [10]"));
+  CHECK_THAT(wrong.err, Contains("flat10.mnn: the model's images are [28, 28, 1] but its "
+                                 "input_shape [10] takes 10 values"));
   CHECK(wrong.out.empty());
 
   const auto logits =

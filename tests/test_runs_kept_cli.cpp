@@ -51,7 +51,7 @@ TEST_CASE("train refuses a directory holding a finished run unless --force", "[r
   CHECK(slurp(f.work / "runs/a/model.mnn") != model_before);
 }
 
-TEST_CASE("eval and predict say which model they use; the lookup says where it looked",
+TEST_CASE("eval and predict say which model they use, the lookup says where it looked",
           "[runs][e2e]") {
   SweepFixture f;
   const CliResult none = f.run("eval --data '" + f.data.string() + "'");
