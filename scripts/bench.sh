@@ -2,7 +2,7 @@
 # Training and inference speed of mnistnet against the PyTorch reference on the codelab configs,
 # measured in the same run on the same machine, alternating the two, several rounds; prints the
 # medians, mnistnet's GFLOP/s as a share of this machine's SGEMM peak, and the peak memory (RSS)
-# of a conv_bn training run of each. The CPU model and the OpenBLAS core mnistnet runs come first.
+# of a conv_bn (and resnet) training run of each. The CPU model and the OpenBLAS core mnistnet runs come first.
 #
 # Usage: scripts/bench.sh [--rounds N] [--steps N] [--dense-steps N] [--rss-epochs N] [--models "dense2 conv_bn ..."]
 # (--steps for the convolutional models, --dense-steps for the dense ones; both tools run the same.)
@@ -73,19 +73,24 @@ for model in $models; do
   awk -v m="$model" -v a="$ours" -v b="$theirs" -v g="$gflops" -v p="$peak" \
     'BEGIN {printf "%-15s %12.1f %12.1f %7.2f %9.1f %6.1f%%\n", m, a, b, a / b, g, 100 * g / p}'
 done
-# Inference and the training run's memory and time: conv_bn only.
-[[ " $models " == *" conv_bn "* ]] || exit 0
-ours=$(cat "$results"/ours-conv_bn-*.json | jq .infer_images_per_sec | median)
-theirs=$(cat "$results"/torch-infer-*.json | jq .images_per_sec | median)
-awk -v a="$ours" -v b="$theirs" 'BEGIN {printf "%-15s %12.1f %12.1f %7.2f   (inference, batch 1000)\n", "conv_bn", a, b, a / b}'
+# Inference: conv_bn only.
+if [[ " $models " == *" conv_bn "* ]]; then
+  ours=$(cat "$results"/ours-conv_bn-*.json | jq .infer_images_per_sec | median)
+  theirs=$(cat "$results"/torch-infer-*.json | jq .images_per_sec | median)
+  awk -v a="$ours" -v b="$theirs" 'BEGIN {printf "%-15s %12.1f %12.1f %7.2f   (inference, batch 1000)\n", "conv_bn", a, b, a / b}'
+fi
 
-echo "peak RSS and seconds of a $rss_epochs-epoch conv_bn training run:" >&2
-rss_ours=$( { /usr/bin/time -f %M "$build/mnistnet" train --config configs/conv_bn.json --quiet \
-  --set "training.epochs=$rss_epochs" --run-dir "$results/rss-run" >/dev/null; } 2>&1 | tail -n 1)
-rss_torch=$( { /usr/bin/time -f %M "$torch_bench" --model conv_bn --data-dir data/mnist \
-  --epochs "$rss_epochs" >"$results/torch-epochs.txt"; } 2>&1 | tail -n 1)
-awk -v a="$rss_ours" -v b="$rss_torch" 'BEGIN {printf "%-15s %9.0f MiB %9.0f MiB %7.2f   (peak RSS, training)\n", "conv_bn", a / 1024, b / 1024, a / b}'
-# Training seconds per epoch (without the validation pass), from each tool's own log.
-secs_ours=$(awk -F, 'NR > 1 {s += $7; n++} END {print s / n}' "$results/rss-run/metrics.csv")
-secs_torch=$(tail -n 1 "$results/torch-epochs.txt" | jq ".train_seconds / $rss_epochs")
-awk -v a="$secs_ours" -v b="$secs_torch" 'BEGIN {printf "%-15s %11.1f s %11.1f s %7.2f   (seconds per epoch; speed ratio %.2f)\n", "conv_bn", a, b, a / b, b / a}'
+# Peak memory and epoch time of a whole training run: conv_bn, and resnet when it is benchmarked.
+for m in conv_bn resnet; do
+  [[ " $models " == *" $m "* ]] || continue
+  echo "peak RSS and seconds of a $rss_epochs-epoch $m training run:" >&2
+  rss_ours=$( { /usr/bin/time -f %M "$build/mnistnet" train --config "configs/$m.json" --quiet \
+    --set "training.epochs=$rss_epochs" --run-dir "$results/rss-run-$m" >/dev/null; } 2>&1 | tail -n 1)
+  rss_torch=$( { /usr/bin/time -f %M "$torch_bench" --model "$m" --data-dir data/mnist \
+    --epochs "$rss_epochs" >"$results/torch-epochs-$m.txt"; } 2>&1 | tail -n 1)
+  awk -v m="$m" -v a="$rss_ours" -v b="$rss_torch" 'BEGIN {printf "%-15s %9.0f MiB %9.0f MiB %7.2f   (peak RSS, training)\n", m, a / 1024, b / 1024, a / b}'
+  # Training seconds per epoch (without the validation pass), from each tool's own log.
+  secs_ours=$(awk -F, 'NR > 1 {s += $7; n++} END {print s / n}' "$results/rss-run-$m/metrics.csv")
+  secs_torch=$(tail -n 1 "$results/torch-epochs-$m.txt" | jq ".train_seconds / $rss_epochs")
+  awk -v m="$m" -v a="$secs_ours" -v b="$secs_torch" 'BEGIN {printf "%-15s %11.1f s %11.1f s %7.2f   (seconds per epoch; speed ratio %.2f)\n", m, a, b, a / b, b / a}'
+done
