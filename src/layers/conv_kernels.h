@@ -6,9 +6,9 @@
 // column GEMMs are tall and narrow ([B*Ho*Wo, 600] x [600, 48]). OpenBLAS then spends much of
 // its time packing the 30 MB column matrix, and the input-gradient GEMM has an inner
 // dimension of only 48. Here every kernel keeps a register tile of accumulators (pixels x
-// filters, kernel taps x filters, or input pixels x channels), reads the padded input where it lies
-// (for one kernel row, the kw*Cin taps of a pixel are contiguous in NHWC), and never writes a
-// column matrix.
+// filters, kernel taps x filters, or input pixels x channels), reads the padded input where
+// it lies (for one kernel row, the kw*Cin taps of a pixel are contiguous in NHWC), and never
+// writes a column matrix.
 //
 // Layouts (Keras): input x [B, H, W, Cin]; kernel W [kh, kw, Cin, F] = [K, F] with K the
 // patch size kh*kw*Cin; output y [B, Ho, Wo, F]. "Padded" images are [Hp, Wp, Cin] with the
