@@ -395,6 +395,47 @@ void input_gradient_tile(const Geometry& g, const float* dyt, const float* wt, i
   }
 }
 
+// v[i][j] -> v[j][i] for 8 vectors of 8, in three rounds of two-source shuffles.
+inline void transpose8(Vec8 (&v)[8]) {
+  using Index = int __attribute__((vector_size(8 * sizeof(int))));
+  Vec8 a[8], b[8];
+  for (int i = 0; i < 8; i += 2) {  // pairs of rows interleaved
+    a[i] = __builtin_shuffle(v[i], v[i + 1], Index{0, 8, 2, 10, 4, 12, 6, 14});
+    a[i + 1] = __builtin_shuffle(v[i], v[i + 1], Index{1, 9, 3, 11, 5, 13, 7, 15});
+  }
+  for (int i : {0, 1, 4, 5}) {  // then pairs of pairs
+    b[i] = __builtin_shuffle(a[i], a[i + 2], Index{0, 1, 8, 9, 4, 5, 12, 13});
+    b[i + 2] = __builtin_shuffle(a[i], a[i + 2], Index{2, 3, 10, 11, 6, 7, 14, 15});
+  }
+  for (int i = 0; i < 4; ++i) {  // then halves
+    v[i] = __builtin_shuffle(b[i], b[i + 4], Index{0, 1, 2, 3, 8, 9, 10, 11});
+    v[i + 4] = __builtin_shuffle(b[i], b[i + 4], Index{4, 5, 6, 7, 12, 13, 14, 15});
+  }
+}
+
+// One output row of dy [Wo, F] -> [F, dy_width] with the zero columns: blocks of 8 pixels x 8
+// filters through registers, the rest one by one.
+void transpose_dy_row(const Geometry& g, const float* src, float* dst) {
+  const int64_t F = g.filters, wd = dy_width(g), left = dy_left(g), wo = g.out_w;
+  for (int64_t f = 0; f < F; ++f) {
+    std::fill_n(dst + f * wd, left, 0.0f);
+    std::fill(dst + f * wd + left + wo, dst + (f + 1) * wd, 0.0f);
+  }
+  const int64_t f8 = F / 8 * 8, x8 = wo / 8 * 8;
+  for (int64_t f0 = 0; f0 < f8; f0 += 8) {
+    for (int64_t x0 = 0; x0 < x8; x0 += 8) {
+      Vec8 v[8];
+      for (int i = 0; i < 8; ++i) v[i] = load<8>(src + (x0 + i) * F + f0);
+      transpose8(v);
+      for (int j = 0; j < 8; ++j) store<8>(dst + (f0 + j) * wd + left + x0, v[j]);
+    }
+    for (int64_t f = f0; f < f0 + 8; ++f)
+      for (int64_t ox = x8; ox < wo; ++ox) dst[f * wd + left + ox] = src[ox * F + f];
+  }
+  for (int64_t f = f8; f < F; ++f)
+    for (int64_t ox = 0; ox < wo; ++ox) dst[f * wd + left + ox] = src[ox * F + f];
+}
+
 // One input row of one image, one channel block: every phase, in tiles of nearly equal size.
 template <int L, int CV>
 void input_gradient_row(const Geometry& g, const float* dyt, const float* wt, int64_t b, int64_t iy,
@@ -482,20 +523,13 @@ void kernel_gradient(const Geometry& g, const float* padded, const float* dy, in
 
 void input_gradient(const Geometry& g, const float* dy, int64_t batch,
                     const float* packed_transposed, float* dy_transposed, float* dx) {
-  const int64_t F = g.filters, wd = dy_width(g), left = dy_left(g);
+  const int64_t F = g.filters, wd = dy_width(g);
   // dyt[b, oy, f, left + ox] = dy[b, oy, ox, f]; the columns around are zero.
   parallel_for(
       batch * g.out_h,
       [&](int64_t first, int64_t last) {
-        for (int64_t row = first; row < last; ++row) {
-          const float* src = dy + row * g.out_w * F;
-          float* dst = dy_transposed + row * F * wd;
-          for (int64_t f = 0; f < F; ++f, dst += wd) {
-            std::fill_n(dst, left, 0.0f);
-            for (int64_t ox = 0; ox < g.out_w; ++ox) dst[left + ox] = src[ox * F + f];
-            std::fill(dst + left + g.out_w, dst + wd, 0.0f);
-          }
-        }
+        for (int64_t row = first; row < last; ++row)
+          transpose_dy_row(g, dy + row * g.out_w * F, dy_transposed + row * F * wd);
       },
       16);
   std::fill_n(dy_transposed + batch * g.out_h * F * wd, kSlack, 0.0f);
