@@ -13,6 +13,7 @@
 #include "core/cpu_blas_core.h"
 #include "core/cpu_dispatch.h"
 #include "core/cpu_info.h"
+#include "core/parallel_for.h"
 #include "core/rng.h"
 #include "layers/conv_kernels_isa.h"
 
@@ -187,6 +188,28 @@ ck::Geometry geometry(int64_t h, int64_t w, int64_t cin, int64_t filters, int64_
   return g;
 }
 
+// Keras's geometry (Conv2D::build's rule): 'same' pads TensorFlow's way, the odd pixel after;
+// 'valid' may leave input rows and columns no field reads.
+ck::Geometry keras_geometry(int64_t h, int64_t w, int64_t cin, int64_t filters, int64_t kh,
+                            int64_t kw, int64_t stride, bool same) {
+  auto axis = [&](int64_t in, int64_t k, int64_t& out, int64_t& before, int64_t& padded) {
+    out = same ? (in + stride - 1) / stride : (in - k) / stride + 1;
+    before = same ? std::max<int64_t>((out - 1) * stride + k - in, 0) / 2 : 0;
+    padded = std::max((out - 1) * stride + k, before + in);
+  };
+  ck::Geometry g;
+  g.in_h = h;
+  g.in_w = w;
+  g.in_c = cin;
+  g.filters = filters;
+  g.kernel_h = kh;
+  g.kernel_w = kw;
+  g.stride_h = g.stride_w = stride;
+  axis(h, kh, g.out_h, g.pad_top, g.padded_h);
+  axis(w, kw, g.out_w, g.pad_left, g.padded_w);
+  return g;
+}
+
 std::vector<float> random_values(size_t n, uint64_t seed) {
   Rng rng(seed);
   std::vector<float> v(n);
@@ -223,9 +246,9 @@ Results run_kernels(const ck::KernelTable& t, const ck::Geometry& g, int64_t bat
   t.kernel_gradient(g, padded.data(), dy.data(), batch, scratch.data(), packed_grad.data());
   r.kernel_grad.resize(w.size());
   ck::unpack_kernel(g, packed_grad.data(), r.kernel_grad.data());
-  std::vector<float> padded_dx(padded.size());
+  std::vector<float> dy_transposed(sz(g.transposed_dy_size(batch)));
   r.dx.resize(x.size());
-  t.input_gradient(g, dy.data(), batch, packed_t.data(), padded_dx.data(), r.dx.data());
+  t.input_gradient(g, dy.data(), batch, packed_t.data(), dy_transposed.data(), r.dx.data());
   return r;
 }
 
@@ -239,6 +262,57 @@ void check_close(const std::vector<float>& got, const std::vector<double>& want)
 
 }  // namespace
 
+// Forward, kernel gradient and input gradient of every instruction set this CPU runs, against
+// the definitions in double; each result the same bit for bit on a second call.
+void check_kernels(const ck::Geometry& g, int64_t batch) {
+  const int64_t K = g.patch(), F = g.filters;
+  const auto x = random_values(static_cast<size_t>(batch * g.in_h * g.in_w * g.in_c), 1);
+  const auto w = random_values(static_cast<size_t>(K * F), 2);
+  const auto dy = random_values(static_cast<size_t>(batch * g.pixels() * F), 3);
+  // The definitions, in double: y = patch . W, dW = sum patch x dy, dx = adjoint.
+  std::vector<double> y(dy.size(), 0.0), dw(w.size(), 0.0), dx(x.size(), 0.0);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t oy = 0; oy < g.out_h; ++oy)
+      for (int64_t ox = 0; ox < g.out_w; ++ox)
+        for (int64_t ky = 0; ky < g.kernel_h; ++ky)
+          for (int64_t kx = 0; kx < g.kernel_w; ++kx)
+            for (int64_t c = 0; c < g.in_c; ++c) {
+              const int64_t iy = oy * g.stride_h + ky - g.pad_top;
+              const int64_t ix = ox * g.stride_w + kx - g.pad_left;
+              const double xv = at(g, x, b, iy, ix, c);
+              const int64_t k = (ky * g.kernel_w + kx) * g.in_c + c;
+              const int64_t p = (b * g.out_h + oy) * g.out_w + ox;
+              for (int64_t f = 0; f < F; ++f) {
+                const auto pf = static_cast<size_t>(p * F + f), kf = static_cast<size_t>(k * F + f);
+                y[pf] += xv * w[kf];
+                dw[kf] += xv * dy[pf];
+                if (iy >= 0 && ix >= 0 && iy < g.in_h && ix < g.in_w)
+                  dx[static_cast<size_t>(((b * g.in_h + iy) * g.in_w + ix) * g.in_c + c)] +=
+                      w[kf] * dy[pf];
+              }
+            }
+  for (Isa isa : {Isa::baseline, Isa::avx2, Isa::avx512}) {
+    if (isa > best_isa(host_cpu())) continue;
+    INFO(isa_name(isa) << " kernels, K = " << K << ", " << F << " filters");
+    const Results r = run_kernels(ck::kernel_table(isa), g, batch, x, w, dy);
+    check_close(r.y, y);
+    check_close(r.kernel_grad, dw);
+    check_close(r.dx, dx);
+    // Within one instruction set the result is the same bit for bit, call after call.
+    const Results again = run_kernels(ck::kernel_table(isa), g, batch, x, w, dy);
+    CHECK(again.y == r.y);
+    CHECK(again.kernel_grad == r.kernel_grad);
+    CHECK(again.dx == r.dx);
+    // And whatever the thread count: every sum runs in one fixed order.
+    set_parallel_threads(1);
+    const Results single = run_kernels(ck::kernel_table(isa), g, batch, x, w, dy);
+    set_parallel_threads(0);
+    CHECK(single.y == r.y);
+    CHECK(single.kernel_grad == r.kernel_grad);
+    CHECK(single.dx == r.dx);
+  }
+}
+
 TEST_CASE("Every kernel instruction set this CPU runs computes the convolution", "[cpu][conv2d]") {
   // conv's first layer (K = 9), resnet's stem (K = 9, 16 filters), a 2x2 valid one with 40
   // filters (the small-patch kernel gradient), a strided one with 24 filters (8-lane blocks), a
@@ -246,47 +320,30 @@ TEST_CASE("Every kernel instruction set this CPU runs computes the convolution",
   const ck::Geometry cases[] = {geometry(28, 28, 1, 12, 3, 1, 1), geometry(28, 28, 1, 16, 3, 1, 1),
                                 geometry(7, 9, 1, 40, 2, 1, 0), geometry(14, 14, 12, 24, 6, 2, 2),
                                 geometry(9, 11, 3, 16, 5, 2, 2)};
-  const int64_t batch = 3;
-  for (const ck::Geometry& g : cases) {
-    const int64_t K = g.patch(), F = g.filters;
-    const auto x = random_values(static_cast<size_t>(batch * g.in_h * g.in_w * g.in_c), 1);
-    const auto w = random_values(static_cast<size_t>(K * F), 2);
-    const auto dy = random_values(static_cast<size_t>(batch * g.pixels() * F), 3);
-    // The definitions, in double: y = patch . W, dW = sum patch x dy, dx = adjoint.
-    std::vector<double> y(dy.size(), 0.0), dw(w.size(), 0.0), dx(x.size(), 0.0);
-    for (int64_t b = 0; b < batch; ++b)
-      for (int64_t oy = 0; oy < g.out_h; ++oy)
-        for (int64_t ox = 0; ox < g.out_w; ++ox)
-          for (int64_t ky = 0; ky < g.kernel_h; ++ky)
-            for (int64_t kx = 0; kx < g.kernel_w; ++kx)
-              for (int64_t c = 0; c < g.in_c; ++c) {
-                const int64_t iy = oy * g.stride_h + ky - g.pad_top;
-                const int64_t ix = ox * g.stride_w + kx - g.pad_left;
-                const double xv = at(g, x, b, iy, ix, c);
-                const int64_t k = (ky * g.kernel_w + kx) * g.in_c + c;
-                const int64_t p = (b * g.out_h + oy) * g.out_w + ox;
-                for (int64_t f = 0; f < F; ++f) {
-                  const auto pf = static_cast<size_t>(p * F + f),
-                             kf = static_cast<size_t>(k * F + f);
-                  y[pf] += xv * w[kf];
-                  dw[kf] += xv * dy[pf];
-                  if (iy >= 0 && ix >= 0 && iy < g.in_h && ix < g.in_w)
-                    dx[static_cast<size_t>(((b * g.in_h + iy) * g.in_w + ix) * g.in_c + c)] +=
-                        w[kf] * dy[pf];
-                }
-              }
-    for (Isa isa : {Isa::baseline, Isa::avx2, Isa::avx512}) {
-      if (isa > best_isa(host_cpu())) continue;
-      INFO(isa_name(isa) << " kernels, K = " << K << ", " << F << " filters");
-      const Results r = run_kernels(ck::kernel_table(isa), g, batch, x, w, dy);
-      check_close(r.y, y);
-      check_close(r.kernel_grad, dw);
-      check_close(r.dx, dx);
-      // Within one instruction set the result is the same bit for bit, call after call.
-      const Results again = run_kernels(ck::kernel_table(isa), g, batch, x, w, dy);
-      CHECK(again.y == r.y);
-      CHECK(again.kernel_grad == r.kernel_grad);
-      CHECK(again.dx == r.dx);
-    }
+  for (const ck::Geometry& g : cases) check_kernels(g, 3);
+}
+
+TEST_CASE("The convolution kernels on odd shapes", "[cpu][conv2d]") {
+  // Edge padding on one side ('same' with even kernels), strides 2 and 3, 'valid' leaving rows
+  // unread, kernels smaller than the stride, batch 1, channel and filter counts that are not
+  // whole vectors, and the codelab's and resnet's own layers.
+  struct Case {
+    int64_t h, w, cin, filters, kh, kw, stride;
+    bool same;
+    int64_t batch;
+  };
+  const Case cases[] = {{28, 28, 12, 24, 6, 6, 2, true, 2},  {14, 14, 24, 32, 6, 6, 2, true, 2},
+                        {28, 28, 16, 16, 3, 3, 1, true, 1},  {14, 14, 32, 32, 3, 3, 1, true, 1},
+                        {7, 7, 64, 64, 3, 3, 1, true, 2},    {14, 14, 32, 64, 3, 3, 2, true, 1},
+                        {14, 14, 32, 64, 1, 1, 2, true, 2},  {9, 7, 5, 3, 3, 3, 2, true, 3},
+                        {11, 10, 20, 12, 4, 4, 3, false, 2}, {8, 9, 13, 17, 2, 3, 1, false, 1},
+                        {6, 5, 7, 9, 4, 2, 2, true, 2},      {5, 5, 1, 8, 5, 5, 1, true, 1},
+                        {7, 6, 40, 5, 3, 3, 1, false, 1},    {6, 6, 70, 2, 2, 2, 2, true, 1}};
+  for (const Case& c : cases) {
+    INFO(c.h << "x" << c.w << "x" << c.cin << " -> " << c.filters << " filters " << c.kh << "x"
+             << c.kw << " stride " << c.stride << (c.same ? " same" : " valid") << ", batch "
+             << c.batch);
+    check_kernels(keras_geometry(c.h, c.w, c.cin, c.filters, c.kh, c.kw, c.stride, c.same),
+                  c.batch);
   }
 }

@@ -68,7 +68,7 @@ void Conv2D::ensure_capacity(int64_t images) {
   if (images <= capacity_) return;
   capacity_ = images;
   padded_x_.assign(static_cast<size_t>(images * g_.image_stride()), 0.0f);
-  padded_dx_.assign(padded_x_.size(), 0.0f);
+  dy_transposed_.assign(static_cast<size_t>(g_.transposed_dy_size(images)), 0.0f);
   dy_scratch_.assign(static_cast<size_t>(g_.padded_dy_size(images)), 0.0f);
   relu_dy_.assign(relu_ ? static_cast<size_t>(images * g_.pixels() * o_.filters) : 0, 0.0f);
 }
@@ -127,7 +127,7 @@ void Conv2D::backward(const float* /*x*/, const float* y, const float* dy, float
   }
   if (!dx) return;
   conv_kernels::pack_transposed_kernel(g_, kernel_.data(), packed_transposed_.data());
-  conv_kernels::input_gradient(g_, dy, batch, packed_transposed_.data(), padded_dx_.data(), dx);
+  conv_kernels::input_gradient(g_, dy, batch, packed_transposed_.data(), dy_transposed_.data(), dx);
 }
 
 }  // namespace mnistnet

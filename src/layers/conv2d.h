@@ -58,12 +58,12 @@ class Conv2D final : public Layer {
   std::vector<float> kernel_, bias_, kernel_grad_, bias_grad_;
   // Layouts of conv_kernels.h, refreshed from kernel_ and bias_ every call.
   std::vector<float> packed_kernel_, packed_transposed_, packed_grad_, padded_bias_;
-  int64_t capacity_ = 0;           // images the per-batch buffers hold
-  std::vector<float> padded_x_;    // [images, image_stride]: this batch's input, kept for backward
-  std::vector<float> padded_dx_;   // [images, image_stride]: scratch of the input gradient
-  std::vector<float> dy_scratch_;  // dy with whole vectors of filters, when F needs padding
-  bool relu_ = false;              // the output is relu(conv), see absorb_relu()
-  std::vector<float> relu_dy_;     // [images, pixels, filters]: dy where y > 0, else 0
+  int64_t capacity_ = 0;         // images the per-batch buffers hold
+  std::vector<float> padded_x_;  // [images, image_stride]: this batch's input, kept for backward
+  std::vector<float> dy_transposed_;  // transposed_dy_size(images): input-gradient scratch
+  std::vector<float> dy_scratch_;     // dy with whole vectors of filters, when F needs padding
+  bool relu_ = false;                 // the output is relu(conv), see absorb_relu()
+  std::vector<float> relu_dy_;        // [images, pixels, filters]: dy where y > 0, else 0
 };
 
 }  // namespace mnistnet

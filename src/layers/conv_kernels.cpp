@@ -35,8 +35,15 @@ int64_t Geometry::padded_filters() const {
   return (filters + lanes - 1) / lanes * lanes;
 }
 int64_t Geometry::packed_kernel_size() const { return patch() * padded_filters(); }
+int64_t Geometry::padded_channels() const {
+  const int64_t lanes = filter_lanes(in_c);
+  return (in_c + lanes - 1) / lanes * lanes;
+}
 int64_t Geometry::packed_transposed_size() const {
-  return kernel_h * tap_vectors(*this) * filters * kTapLanes;
+  return kernel_h * kernel_w * filters * padded_channels();
+}
+int64_t Geometry::transposed_dy_size(int64_t batch) const {
+  return batch * out_h * filters * dy_width(*this) + kSlack;
 }
 int64_t Geometry::padded_dy_size(int64_t batch) const {
   return filters % filter_lanes(filters) == 0 ? 0 : batch * pixels() * padded_filters();
@@ -83,14 +90,12 @@ void unpack_kernel(const Geometry& g, const float* packed, float* kernel) {
 }
 
 void pack_transposed_kernel(const Geometry& g, const float* kernel, float* packed) {
-  const int64_t nvec = tap_vectors(g), run = g.run();
-  for (int64_t ky = 0; ky < g.kernel_h; ++ky)
-    for (int64_t jv = 0; jv < nvec; ++jv)
-      for (int64_t f = 0; f < g.filters; ++f)
-        for (int64_t l = 0; l < kTapLanes; ++l) {
-          const int64_t j = jv * kTapLanes + l;
-          *packed++ = j < run ? kernel[(ky * run + j) * g.filters + f] : 0.0f;
-        }
+  // [kh*kw, Cin, F] -> [kh*kw, F, padded_channels]
+  const int64_t cp = g.padded_channels(), taps = g.kernel_h * g.kernel_w;
+  for (int64_t k = 0; k < taps; ++k)
+    for (int64_t f = 0; f < g.filters; ++f)
+      for (int64_t c = 0; c < cp; ++c)
+        *packed++ = c < g.in_c ? kernel[(k * g.in_c + c) * g.filters + f] : 0.0f;
 }
 
 void forward(const Geometry& g, const float* padded, int64_t batch, const float* packed_kernel,
@@ -104,8 +109,8 @@ void kernel_gradient(const Geometry& g, const float* padded, const float* dy, in
 }
 
 void input_gradient(const Geometry& g, const float* dy, int64_t batch,
-                    const float* packed_transposed, float* padded_dx, float* dx) {
-  active().input_gradient(g, dy, batch, packed_transposed, padded_dx, dx);
+                    const float* packed_transposed, float* dy_transposed, float* dx) {
+  active().input_gradient(g, dy, batch, packed_transposed, dy_transposed, dx);
 }
 
 }  // namespace mnistnet::conv_kernels

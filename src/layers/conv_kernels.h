@@ -6,9 +6,9 @@
 // column GEMMs are tall and narrow ([B*Ho*Wo, 600] x [600, 48]). OpenBLAS then spends much of
 // its time packing the 30 MB column matrix, and the input-gradient GEMM has an inner
 // dimension of only 48. Here every kernel keeps a register tile of accumulators (pixels x
-// filters, or kernel taps x filters, or pixels x taps), reads the padded input where it lies
-// (for one kernel row, the kw*Cin taps of a pixel are contiguous in NHWC), and never writes a
-// column matrix.
+// filters, kernel taps x filters, or input pixels x channels), reads the padded input where
+// it lies (for one kernel row, the kw*Cin taps of a pixel are contiguous in NHWC), and never
+// writes a column matrix.
 //
 // Layouts (Keras): input x [B, H, W, Cin]; kernel W [kh, kw, Cin, F] = [K, F] with K the
 // patch size kh*kw*Cin; output y [B, Ho, Wo, F]. "Padded" images are [Hp, Wp, Cin] with the
@@ -37,8 +37,12 @@ struct Geometry {
   int64_t padded_filters() const;
   // Floats of the packed kernel and of the packed kernel gradient (filters padded to lanes).
   int64_t packed_kernel_size() const;
+  // Input channels rounded up to whole vectors (8 or 16 lanes), as input_gradient() computes.
+  int64_t padded_channels() const;
   // Floats of the packed transposed kernel that input_gradient() reads.
   int64_t packed_transposed_size() const;
+  // Floats of the transposed copy of dy that input_gradient() writes as scratch.
+  int64_t transposed_dy_size(int64_t batch) const;
   // Floats of dy padded to whole vectors, when the filter count needs it (else 0).
   int64_t padded_dy_size(int64_t batch) const;
 };
@@ -63,9 +67,9 @@ void forward(const Geometry& g, const float* padded, int64_t batch, const float*
 void kernel_gradient(const Geometry& g, const float* padded, const float* dy, int64_t batch,
                      float* dy_scratch, float* packed_grad);
 
-// dx [B, H, W, Cin] = the adjoint of forward() applied to dy; padded_dx is scratch of
-// [B, image_stride] floats.
+// dx [B, H, W, Cin] = the adjoint of forward() applied to dy, computed as a convolution of dy
+// (no scatter); dy_transposed is scratch of transposed_dy_size(batch) floats.
 void input_gradient(const Geometry& g, const float* dy, int64_t batch,
-                    const float* packed_transposed, float* padded_dx, float* dx);
+                    const float* packed_transposed, float* dy_transposed, float* dx);
 
 }  // namespace mnistnet::conv_kernels

@@ -12,9 +12,13 @@ namespace mnistnet::conv_kernels {
 
 // Filters are padded to whole vectors: 16 lanes when they divide, else 8 (24 or 12 filters).
 inline int filter_lanes(int64_t filters) { return filters % 16 == 0 ? 16 : 8; }
-// Taps are vectors of 16 floats in the input gradient.
-inline constexpr int kTapLanes = 16;
-inline int64_t tap_vectors(const Geometry& g) { return (g.run() + kTapLanes - 1) / kTapLanes; }
+// The input gradient reads dy transposed per output row, [B, Ho, F, dy_width]: dy_left zero
+// columns, the Wo columns of dy, then zero columns up to the last one an input pixel reaches.
+inline int64_t dy_left(const Geometry& g) { return (g.kernel_w - 1) / g.stride_w; }
+inline int64_t dy_width(const Geometry& g) {
+  const int64_t last = (g.pad_left + g.in_w - 1) / g.stride_w;  // the last column reached
+  return dy_left(g) + std::max(g.out_w, last + 1);
+}
 
 // Filters are processed in blocks of at most 64 (one register tile wide).
 inline constexpr int64_t kFilterBlock = 64;
@@ -32,7 +36,7 @@ struct KernelTable {
   void (*kernel_gradient)(const Geometry& g, const float* padded, const float* dy, int64_t batch,
                           float* dy_scratch, float* packed_grad);
   void (*input_gradient)(const Geometry& g, const float* dy, int64_t batch,
-                         const float* packed_transposed, float* padded_dx, float* dx);
+                         const float* packed_transposed, float* dy_transposed, float* dx);
 };
 
 namespace avx512 {
