@@ -31,12 +31,10 @@ void parallel_for(int64_t n, Body&& body, int64_t min_per_thread = 1) {
       const_cast<void*>(static_cast<const void*>(&body)));
 }
 
-// Work per share below which handing it to a worker costs more than it saves: about 5 us of
-// one core's multiply-adds. The worker spins between the calls of a step or an inference pass,
-// so a hand-over costs a microsecond or two, and a worker that is descheduled does not hold the
-// caller back (it runs the share itself). At 20 us (2^21) every conv of a batch-1 resnet or
-// conv_bn pass (0.5 to 2 M multiply-adds) ran on one core.
-inline constexpr int64_t kMinWorkPerShare = int64_t{1} << 19;
+// Work per share below which waking a worker costs more than it saves (a wake-up, or a worker
+// descheduled on a loaded machine, costs tens of microseconds): about 20 us of one core's
+// multiply-adds. It keeps the small ops of a batch-1 inference on the calling thread.
+inline constexpr int64_t kMinWorkPerShare = int64_t{1} << 21;
 
 // parallel_for over items that each cost about work_per_item multiply-adds: shares get at least
 // kMinWorkPerShare of work.

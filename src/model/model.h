@@ -35,8 +35,8 @@ struct OpProfile {
   double forward_seconds = 0.0, backward_seconds = 0.0;
   double infer_seconds = 0.0;  // inference forward
   bool fused = false;  // runs inside the op before it (a relu after batch norm): no time of its own
-  bool folded =
-      false;  // in inference, runs inside the op before it (Model::set_batch_norm_folding)
+  // In inference, runs inside the op before it (Model::set_batch_norm_folding).
+  bool folded = false;
 };
 
 struct SummaryRow {
@@ -160,8 +160,8 @@ class Model {
   std::vector<int64_t> padded_;  // per tensor: elements per example, rounded for alignment
   bool ends_with_softmax_ = false;
   bool sequential_ = true;
-  // Offsets per example (multiply by the batch): training outputs and gradients (-1: none),
-  // inference outputs; and the plans' peaks.
+  // Offsets per example (multiply by the batch) of training's outputs and gradients (-1:
+  // none), and the plan's peak.
   std::vector<int64_t> train_act_at_, train_grad_at_;
   int64_t train_floats_ = 0, train_sum_ = 0;
   // Inference's plan with every op run ([0]) and with the batch norms folded ([1]): per tensor,
