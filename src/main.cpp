@@ -135,6 +135,8 @@ int main(int argc, char** argv) {
       ->check(positive);
   bench_cmd->add_flag("--peak", bench.peak, "Also measure the SGEMM peak of this machine");
   bench_cmd->add_option("--weights", bench.weights, "Start from a trained model's weights (.mnn)");
+  bench_cmd->add_flag("--no-fold", bench.no_fold,
+                      "Inference runs batch norms as ops of their own (no folding into the conv)");
   bench_cmd->add_flag("--json", bench.json, "Print one JSON object");
 
   mnistnet::PredictOptions predict;

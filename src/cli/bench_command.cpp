@@ -46,6 +46,8 @@ Dataset random_dataset(const Model& model, uint64_t seed) {
 struct LayerRow {
   std::string name, type;
   double forward_ms = 0, backward_ms = 0, share = 0, mflop = 0, gflops = 0;
+  double infer_ms = 0;  // per inference pass (of --infer-batch images)
+  bool folded = false;  // runs inside the op before it in inference
 };
 
 }  // namespace
@@ -102,6 +104,7 @@ int run_bench(const BenchOptions& options) {
     r.share = layers_ms > 0 ? (r.forward_ms + r.backward_ms) / layers_ms : 0.0;
 
   // Inference: eval-mode forward of large batches, as `eval` runs them.
+  model.set_batch_norm_folding(!options.no_fold);
   const int64_t infer_batch = std::min<int64_t>(options.infer_batch, data.count);
   std::vector<float> images(static_cast<size_t>(infer_batch * model.input_size()));
   for (size_t i = 0; i < images.size(); ++i)
@@ -127,6 +130,20 @@ int run_bench(const BenchOptions& options) {
   const double infer_median_ms = 1e3 * pass_seconds[static_cast<size_t>(infer_rounds / 2)];
   const double infer_mean_ms = 1e3 * infer_seconds / static_cast<double>(infer_rounds);
 
+  // Per-layer inference profile, over passes of their own.
+  model.set_profiling(true);
+  const int64_t profiled_passes = std::max<int64_t>(infer_rounds / 2, 3);
+  for (int64_t i = 0; i < profiled_passes; ++i)
+    model.forward_logits(images.data(), infer_batch, false);
+  double infer_layers_ms = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const OpProfile& p = model.profile()[i];
+    rows[i].infer_ms = 1e3 * p.infer_seconds / static_cast<double>(profiled_passes);
+    rows[i].folded = p.folded;
+    infer_layers_ms += rows[i].infer_ms;
+  }
+  model.set_profiling(false);
+
   const double peak = options.peak ? measure_sgemm_peak_gflops() : 0.0;
 
   // The training arena the planner sized, next to one buffer per tensor.
@@ -141,6 +158,8 @@ int run_bench(const BenchOptions& options) {
                         {"type", r.type},
                         {"forward_ms", r.forward_ms},
                         {"backward_ms", r.backward_ms},
+                        {"infer_ms", r.infer_ms},
+                        {"infer_folded", r.folded},
                         {"share", r.share},
                         {"mflop_per_step", r.mflop},
                         {"gflops", r.gflops}});
@@ -183,14 +202,22 @@ int run_bench(const BenchOptions& options) {
               infer_ips, static_cast<long long>(infer_batch), infer_mean_ms, infer_median_ms);
   std::printf("activation memory: %.1f MB planned (%.1f MB as one buffer per tensor)\n\n",
               memory_mb(memory.planned), memory_mb(memory.sum));
-  std::printf("%-24s %-20s %10s %10s %7s %10s %8s\n", "layer", "op", "fwd ms", "bwd ms", "share",
-              "MFLOP", "GFLOP/s");
+  std::printf("%-24s %-20s %10s %10s %7s %10s %8s %10s\n", "layer", "op", "fwd ms", "bwd ms",
+              "share", "MFLOP", "GFLOP/s", "infer ms");
   for (const LayerRow& r : rows) {
-    std::printf("%-24s %-20s %10.3f %10.3f %6.1f%% %10.1f %8.1f\n", r.name.c_str(), r.type.c_str(),
+    std::printf("%-24s %-20s %10.3f %10.3f %6.1f%% %10.1f %8.1f ", r.name.c_str(), r.type.c_str(),
                 r.forward_ms, r.backward_ms, 100.0 * r.share, r.mflop, r.gflops);
+    if (r.folded) {
+      std::printf("%10s\n", "(folded)");
+    } else {
+      std::printf("%10.3f\n", r.infer_ms);
+    }
   }
   std::printf("%-45s %21.3f ms/step (the rest of the %.3f ms: loss, update, input)\n", "layers",
               layers_ms, step_ms);
+  std::printf("%-45s %21.3f ms/pass of %lld images (the rest of the %.3f ms: the copy out)\n",
+              "layers, inference", infer_layers_ms, static_cast<long long>(infer_batch),
+              infer_mean_ms);
   return 0;
 }
 

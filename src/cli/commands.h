@@ -42,8 +42,9 @@ struct BenchOptions {
   int64_t warmup = 10;  // untimed steps first (first-step allocation, caches, threads)
   int threads = 0;      // threads of the maths; 0 = the config's, else all cores
   int64_t infer_batch = 1000;
-  bool peak = false;    // also measure the machine's SGEMM peak
-  std::string weights;  // start from a trained model's weights (same architecture)
+  bool peak = false;     // also measure the machine's SGEMM peak
+  std::string weights;   // start from a trained model's weights (same architecture)
+  bool no_fold = false;  // inference without batch-norm folding (Model::set_batch_norm_folding)
   bool json = false;
 };
 int run_bench(const BenchOptions& options);

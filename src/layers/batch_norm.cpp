@@ -89,6 +89,30 @@ void BatchNormalization::sum_columns_into(std::vector<double>& out) const {
     for (size_t c = 0; c < cols; ++c) out[c] += partial_[b * cols + c];
 }
 
+void BatchNormalization::use_moving_statistics() {
+  for (size_t c = 0; c < static_cast<size_t>(channels_); ++c) {
+    mean_[c] = moving_mean_[c];
+    inv_std_[c] = static_cast<float>(1.0 / std::sqrt(double{moving_variance_[c]} + o_.epsilon));
+  }
+}
+
+// y = gamma * x_hat + beta = (x - mean) * k + beta, k = gamma * inv_std, per column.
+// (Folding the mean into the shift would lose precision when the mean dwarfs the spread.)
+void BatchNormalization::set_coefficients() {
+  for (size_t c = 0; c < static_cast<size_t>(channels_); ++c) {
+    scale_[c] = (o_.scale ? gamma_[c] : 1.0f) * inv_std_[c];
+    mean_f_[c] = static_cast<float>(mean_[c]);
+    shift_[c] = o_.center ? beta_[c] : 0.0f;
+  }
+}
+
+ChannelAffine BatchNormalization::channel_affine() {
+  use_moving_statistics();
+  set_coefficients();
+  last_training_ = false;  // as after an inference forward
+  return {mean_f_.data(), scale_.data(), shift_.data(), relu_};
+}
+
 void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool training) {
   const int64_t rows = batch * rows_per_example_, cols = channels_;
   const auto col = [](int64_t c) { return static_cast<size_t>(c); };
@@ -127,18 +151,9 @@ void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool t
       moving_variance_[c] = static_cast<float>(m * moving_variance_[c] + (1.0 - m) * var);
     }
   } else {
-    for (size_t c = 0; c < col(cols); ++c) {
-      mean_[c] = moving_mean_[c];
-      inv_std_[c] = static_cast<float>(1.0 / std::sqrt(double{moving_variance_[c]} + o_.epsilon));
-    }
+    use_moving_statistics();
   }
-  // y = gamma * x_hat + beta = (x - mean) * k + beta, k = gamma * inv_std, per column.
-  // (Folding the mean into the shift would lose precision when the mean dwarfs the spread.)
-  for (size_t c = 0; c < col(cols); ++c) {
-    scale_[c] = (o_.scale ? gamma_[c] : 1.0f) * inv_std_[c];
-    mean_f_[c] = static_cast<float>(mean_[c]);
-    shift_[c] = o_.center ? beta_[c] : 0.0f;
-  }
+  set_coefficients();
   const auto apply = [&](auto output) {
     parallel_for(
         rows,

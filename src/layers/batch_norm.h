@@ -51,6 +51,10 @@ class BatchNormalization final : public Layer {
     relu_ = true;
     return true;
   }
+  // Inference is (x - moving_mean) * gamma / sqrt(moving_variance + epsilon) + beta, then the
+  // fused relu: the model folds it into a Conv2D or Dense before it.
+  bool is_channel_affine() const override { return true; }
+  ChannelAffine channel_affine() override;
   // x_hat is recomputed from x; y only for the fused relu's mask.
   BackwardReads backward_reads() const override { return {true, relu_}; }
 
@@ -71,6 +75,8 @@ class BatchNormalization final : public Layer {
   std::vector<double> partial_, partial_dyx_;  // [blocks, C]: per-block partial sums
   std::vector<float> scale_, shift_, mean_f_, mean_dy_, mean_dyx_;  // [C]: per-column coefficients
   void sum_columns_into(std::vector<double>& out) const;
+  void use_moving_statistics();  // mean_ and inv_std_ from the moving statistics
+  void set_coefficients();       // scale_, mean_f_, shift_ from mean_ and inv_std_
   bool last_training_ = false;
 
   template <bool kRelu>

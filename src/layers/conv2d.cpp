@@ -39,6 +39,9 @@ Shape Conv2D::build(const Shape& input) {
   packed_kernel_.assign(static_cast<size_t>(g_.packed_kernel_size()), 0.0f);
   packed_grad_.assign(packed_kernel_.size(), 0.0f);
   packed_transposed_.assign(static_cast<size_t>(g_.packed_transposed_size()), 0.0f);
+  folded_kernel_.assign(kernel_.size(), 0.0f);
+  folded_bias_.assign(static_cast<size_t>(g_.padded_filters()), 0.0f);
+  folded_packed_.assign(packed_kernel_.size(), 0.0f);
   capacity_ = 0;
   return {g_.out_h, g_.out_w, o_.filters};
 }
@@ -74,17 +77,39 @@ void Conv2D::ensure_capacity(int64_t images) {
 }
 
 void Conv2D::forward(const float* x, float* y, int64_t batch, bool training) {
+  conv_kernels::pack_kernel(g_, kernel_.data(), packed_kernel_.data());
+  if (o_.use_bias) std::copy(bias_.begin(), bias_.end(), padded_bias_.begin());
+  run(x, y, batch, training, packed_kernel_.data(), o_.use_bias ? padded_bias_.data() : nullptr,
+      relu_);
+}
+
+void Conv2D::forward_folded(const float* x, float* y, int64_t batch, const ChannelAffine& affine) {
+  // affine(conv(x, W) + b) = conv(x, W * scale) + (b - mean) * scale + shift, per filter.
+  const int64_t filters = o_.filters, patch = g_.patch();
+  for (int64_t k = 0; k < patch; ++k) {
+    const float* __restrict w = kernel_.data() + k * filters;
+    const float* __restrict scale = affine.scale;
+    float* __restrict out = folded_kernel_.data() + k * filters;
+    for (int64_t f = 0; f < filters; ++f) out[f] = w[f] * scale[f];
+  }
+  for (size_t f = 0; f < static_cast<size_t>(filters); ++f) {
+    const double b = o_.use_bias ? double{bias_[f]} : 0.0;
+    folded_bias_[f] = static_cast<float>((b - affine.mean[f]) * affine.scale[f] + affine.shift[f]);
+  }
+  conv_kernels::pack_kernel(g_, folded_kernel_.data(), folded_packed_.data());
+  run(x, y, batch, false, folded_packed_.data(), folded_bias_.data(), affine.relu);
+}
+
+void Conv2D::run(const float* x, float* y, int64_t batch, bool training, const float* packed,
+                 const float* bias, bool relu) {
   // Training keeps the whole batch's padded input for the kernel gradient; inference only
   // needs a chunk at a time, so a 10,000-image evaluation does not need a padded copy of all.
   const int64_t chunk = training ? batch : (capacity_ > 0 ? capacity_ : kInferenceChunk);
   ensure_capacity(std::min(chunk, batch));
-  conv_kernels::pack_kernel(g_, kernel_.data(), packed_kernel_.data());
-  if (o_.use_bias) std::copy(bias_.begin(), bias_.end(), padded_bias_.begin());
   for (int64_t first = 0; first < batch; first += chunk) {
     const int64_t n = std::min(chunk, batch - first);
     conv_kernels::pad_input(g_, x + first * g_.in_h * g_.in_w * g_.in_c, n, padded_x_.data());
-    conv_kernels::forward(g_, padded_x_.data(), n, packed_kernel_.data(),
-                          o_.use_bias ? padded_bias_.data() : nullptr, relu_,
+    conv_kernels::forward(g_, padded_x_.data(), n, packed, bias, relu,
                           y + first * g_.pixels() * o_.filters);
   }
 }

@@ -43,12 +43,20 @@ class Conv2D final : public Layer {
     capacity_ = 0;  // the masked dy buffer is planned with the others
     return true;
   }
+  // Inference with a following batch norm folded in: the kernel scaled per filter, the bias
+  // (b - mean) * scale + shift, the batch norm's relu applied as the outputs are stored.
+  bool can_fold_affine() const override { return !relu_; }
+  void forward_folded(const float* x, float* y, int64_t batch,
+                      const ChannelAffine& affine) override;
   // The kernel gradient reads the padded copy of x kept by forward; the input gradient only W;
   // the fused relu's mask reads y.
   BackwardReads backward_reads() const override { return {false, relu_}; }
 
  private:
   void ensure_capacity(int64_t images);
+  // y = relu?(conv(x, packed) + bias), in chunks of padded input as forward() explains.
+  void run(const float* x, float* y, int64_t batch, bool training, const float* packed,
+           const float* bias, bool relu);
 
   // Images per padded-input chunk in inference (training always takes the whole batch).
   static constexpr int64_t kInferenceChunk = 64;
@@ -64,6 +72,9 @@ class Conv2D final : public Layer {
   std::vector<float> dy_scratch_;     // dy with whole vectors of filters, when F needs padding
   bool relu_ = false;                 // the output is relu(conv), see absorb_relu()
   std::vector<float> relu_dy_;        // [images, pixels, filters]: dy where y > 0, else 0
+  // forward_folded's kernel [patch, filters] and bias [padded filters], and the packed kernel,
+  // refreshed every call from the weights and the map (the weights themselves never change).
+  std::vector<float> folded_kernel_, folded_bias_, folded_packed_;
 };
 
 }  // namespace mnistnet

@@ -19,6 +19,7 @@ Shape Dense::build(const Shape& input) {
     bias_.assign(static_cast<size_t>(units_), 0.0f);
     bias_grad_.assign(bias_.size(), 0.0f);
   }
+  folded_offset_.assign(static_cast<size_t>(units_), 0.0f);
   return {units_};
 }
 
@@ -42,6 +43,29 @@ void Dense::forward(const float* x, float* y, int64_t batch, bool /*training*/) 
   }
   gemm(Trans::no, Trans::no, batch, units_, in_, 1.0f, x, in_, kernel_.data(), units_,
        use_bias_ ? 1.0f : 0.0f, y, units_);
+}
+
+void Dense::forward_folded(const float* x, float* y, int64_t batch, const ChannelAffine& affine) {
+  // The mean is subtracted before the scale, as batch norm does: no cancellation of large terms.
+  for (size_t u = 0; u < static_cast<size_t>(units_); ++u)
+    folded_offset_[u] =
+        static_cast<float>((use_bias_ ? double{bias_[u]} : 0.0) - double{affine.mean[u]});
+  gemm(Trans::no, Trans::no, batch, units_, in_, 1.0f, x, in_, kernel_.data(), units_, 0.0f, y,
+       units_);
+  const float* __restrict offset = folded_offset_.data();
+  const float* __restrict scale = affine.scale;
+  const float* __restrict shift = affine.shift;
+  for (int64_t r = 0; r < batch; ++r) {
+    float* __restrict row = y + r * units_;
+    if (affine.relu) {
+      for (int64_t u = 0; u < units_; ++u) {
+        const float v = (row[u] + offset[u]) * scale[u] + shift[u];
+        row[u] = v > 0.0f ? v : 0.0f;
+      }
+    } else {
+      for (int64_t u = 0; u < units_; ++u) row[u] = (row[u] + offset[u]) * scale[u] + shift[u];
+    }
+  }
 }
 
 void Dense::backward(const float* x, const float* /*y*/, const float* dy, float* dx,

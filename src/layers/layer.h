@@ -66,6 +66,16 @@ struct ParamRef {
   int64_t size() const { return element_count(shape); }
 };
 
+// A per-channel map of a tensor's last axis, v -> (v - mean[c]) * scale[c] + shift[c], then a
+// relu when `relu` is set: what a batch norm computes in inference (its moving statistics). The
+// model folds it into the op that produces the batch norm's input (Layer::forward_folded).
+struct ChannelAffine {
+  const float* mean = nullptr;
+  const float* scale = nullptr;
+  const float* shift = nullptr;
+  bool relu = false;
+};
+
 class Layer {
  public:
   virtual ~Layer() = default;
@@ -100,6 +110,20 @@ class Layer {
   // agrees returns true; from then on forward writes relu(y), and backward gets that as y and
   // d(loss)/d(relu(y)) as dy. No layer does by default.
   virtual bool absorb_relu() { return false; }
+  // Inference only, for folding a batch norm into the op before it (model_graph.cpp). A layer
+  // whose inference forward is a per-channel affine map of its input says so, and gives the map
+  // of its current parameters (valid until its next call or forward).
+  virtual bool is_channel_affine() const { return false; }
+  virtual ChannelAffine channel_affine() { throw std::logic_error("not a per-channel map"); }
+  // A layer that can apply such a map to its output itself (scaling its weights per output
+  // channel) says so; forward_folded is then an inference forward of affine(forward(x)) that
+  // never changes the layer's own weights.
+  virtual bool can_fold_affine() const { return false; }
+  virtual void forward_folded(const float* x, float* y, int64_t batch,
+                              const ChannelAffine& affine) {
+    (void)x, (void)y, (void)batch, (void)affine;
+    throw std::logic_error("this layer folds no per-channel map");
+  }
   // Multiply-adds times two for one example's forward pass (for bench's GFLOP/s).
   virtual int64_t forward_flops() const { return 0; }
 

@@ -59,14 +59,18 @@ void Model::reserve(int64_t max_batch) {
 
 void Model::run_forward(Op& op, size_t i, const std::vector<float*>& act, int64_t batch,
                         bool training) {
-  const auto start = now_if(profiling_ && training);
+  const auto start = now_if(profiling_);
   for (size_t k = 0; k < op.inputs.size(); ++k) op.x[k] = act[op.inputs[k]];
   if (op.merge) {
     op.merge->forward_merge(op.x, act[i + 1], batch, training);
+  } else if (!training && fold_ && op.applies >= 0) {
+    const ChannelAffine affine = ops_[static_cast<size_t>(op.applies)].layer->channel_affine();
+    op.layer->forward_folded(op.x[0], act[i + 1], batch, affine);
   } else {
     op.layer->forward(op.x[0], act[i + 1], batch, training);
   }
-  if (profiling_ && training) profile_[i].forward_seconds += seconds_since(start);
+  if (profiling_)
+    (training ? profile_[i].forward_seconds : profile_[i].infer_seconds) += seconds_since(start);
 }
 
 const float* Model::forward_logits(const float* x, int64_t batch, bool training) {
@@ -94,18 +98,25 @@ int64_t Model::first_non_finite_layer(const float* x, int64_t batch) {
 
 const float* Model::predict(const float* x, int64_t batch) { return infer(x, batch, ops_.size()); }
 
+void Model::set_batch_norm_folding(bool on) {
+  if (on == fold_) return;
+  fold_ = on;
+  infer_act_.clear();  // the other plan's buffers, set up by the next inference
+}
+
 const float* Model::infer(const float* x, int64_t batch, size_t end) {
   if (end == 0) return x;
+  const InferencePlan& plan = infer_plans_[fold_ ? 1 : 0];
   const int64_t chunk = std::min(batch, kInferenceChunk);
-  const size_t out = storage_[end];
+  const size_t out = plan.storage[end];
   const int64_t out_size = element_count(shapes_[end]);
   // Planned for kInferenceChunk examples (however small the first batch), so a later, larger
   // batch never reallocates.
   if (infer_act_.empty()) {
-    infer_arena_.assign(static_cast<size_t>(infer_floats_ * kInferenceChunk), 0.0f);
+    infer_arena_.assign(static_cast<size_t>(plan.floats * kInferenceChunk), 0.0f);
     infer_act_.assign(shapes_.size(), nullptr);
     for (size_t t = 1; t < shapes_.size(); ++t) {
-      const int64_t at = infer_act_at_[storage_[t]];
+      const int64_t at = plan.at[plan.storage[t]];
       if (at >= 0) infer_act_[t] = infer_arena_.data() + at * kInferenceChunk;
     }
   }
@@ -115,7 +126,8 @@ const float* Model::infer(const float* x, int64_t batch, size_t end) {
     const int64_t n = std::min(chunk, batch - first);
     infer_act_[0] = const_cast<float*>(x + first * input_size());
     for (size_t i = 0; i < end; ++i)
-      if (!ops_[i].absorbed) run_forward(ops_[i], i, infer_act_, n, false);
+      if (!ops_[i].absorbed && !(fold_ && ops_[i].folded))
+        run_forward(ops_[i], i, infer_act_, n, false);
     std::copy(infer_act_[out], infer_act_[out] + n * out_size,
               infer_out_.data() + first * out_size);
   }
@@ -197,6 +209,7 @@ void Model::set_profiling(bool on) {
     profile_[i].type = ops_[i].layer->type();
     profile_[i].forward_flops = ops_[i].layer->forward_flops();
     profile_[i].fused = ops_[i].absorbed;
+    profile_[i].folded = fold_ && ops_[i].folded;
   }
 }
 

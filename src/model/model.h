@@ -33,7 +33,10 @@ struct OpProfile {
   std::string group, type;    // the config layer's name and the operation's type
   int64_t forward_flops = 0;  // per example
   double forward_seconds = 0.0, backward_seconds = 0.0;
+  double infer_seconds = 0.0;  // inference forward
   bool fused = false;  // runs inside the op before it (a relu after batch norm): no time of its own
+  // In inference, runs inside the op before it (Model::set_batch_norm_folding).
+  bool folded = false;
 };
 
 struct SummaryRow {
@@ -101,8 +104,17 @@ class Model {
   int64_t forward_flops() const;
   ActivationMemory activation_memory(int64_t batch) const;
 
-  // While enabled, training forward and backward time every operation into profile(); off by
-  // default, so the training loop pays one untaken branch per operation.
+  // Inference (predict, and forward_logits without training) folds each batch norm into the
+  // Conv2D or Dense before it when nothing else reads that op's output: the op runs with its
+  // weights scaled per channel (Layer::forward_folded) and the batch norm is not run. The
+  // trained weights, training and the model file never change; the result differs from the
+  // unfolded ops' by rounding only. On by default; off runs every op as training defines it.
+  void set_batch_norm_folding(bool on);
+  bool batch_norm_folding() const { return fold_; }
+
+  // While enabled, training forward and backward time every operation into profile(), and
+  // inference into its infer_seconds; off by default, so the loops pay one untaken branch per
+  // operation.
   void set_profiling(bool on);
   const std::vector<OpProfile>& profile() const { return profile_; }
 
@@ -116,8 +128,12 @@ class Model {
     Layer* layer = nullptr;
     MergeLayer* merge = nullptr;  // the same object when it is a merge layer
     size_t group = 0;
-    std::vector<size_t> inputs;    // tensor ids, after aliasing (see storage_)
-    bool absorbed = false;         // a relu its producer applies (Layer::absorb_relu): not run
+    std::vector<size_t> inputs;  // tensor ids, after aliasing (see storage_)
+    bool absorbed = false;       // a relu its producer applies (Layer::absorb_relu): not run
+    // Inference with folding: a batch norm its producer applies (Layer::forward_folded), not
+    // run; and in that producer, the index of the op whose map it applies (-1: none).
+    bool folded = false;
+    int64_t applies = -1;
     bool runs_backward = false;    // it has parameters or an input that needs a gradient
     std::vector<bool> input_grad;  // per input: the tensor needs a gradient
     std::vector<bool> accumulate;  // per input: another reader wrote its gradient first
@@ -144,10 +160,20 @@ class Model {
   std::vector<int64_t> padded_;  // per tensor: elements per example, rounded for alignment
   bool ends_with_softmax_ = false;
   bool sequential_ = true;
-  // Offsets per example (multiply by the batch): training outputs and gradients (-1: none),
-  // inference outputs; and the plans' peaks.
-  std::vector<int64_t> train_act_at_, train_grad_at_, infer_act_at_;
-  int64_t train_floats_ = 0, train_sum_ = 0, infer_floats_ = 0;
+  // Offsets per example (multiply by the batch) of training's outputs and gradients (-1:
+  // none), and the plan's peak.
+  std::vector<int64_t> train_act_at_, train_grad_at_;
+  int64_t train_floats_ = 0, train_sum_ = 0;
+  // Inference's plan with every op run ([0]) and with the batch norms folded ([1]): per tensor,
+  // the tensor whose memory it is (storage_, and a folded batch norm's output is its producer's)
+  // and that memory's offset per example (-1: none); the peak.
+  struct InferencePlan {
+    std::vector<size_t> storage;
+    std::vector<int64_t> at;
+    int64_t floats = 0;
+  };
+  InferencePlan infer_plans_[2];
+  bool fold_ = true;
   int64_t max_batch_ = 0;
   std::vector<float> arena_;
   std::vector<float*> act_, grad_;  // per tensor, into arena_ (act_[0]: the input batch)

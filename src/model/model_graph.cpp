@@ -51,9 +51,11 @@ class GraphBuilder {
     check_every_output_is_read();
     check_output();
     fuse_relus();
+    fold_batch_norms();
     decide_gradients();
     plan_training();
-    plan_inference();
+    plan_inference(m_.infer_plans_[0], false);
+    plan_inference(m_.infer_plans_[1], true);
     // Op i draws its initial weights from stream i + 1 of the seed: a layer added to a config
     // shifts the streams of the ops after it (their weights change), never of those before it.
     for (size_t i = 0; i < m_.ops_.size(); ++i) {
@@ -211,12 +213,18 @@ class GraphBuilder {
     }
   }
 
-  // A relu whose input only it reads, produced by an op that can apply it itself (batch norm,
-  // Add), runs inside that op; the relu's output is its producer's memory.
-  void fuse_relus() {
+  // How many ops read each tensor.
+  std::vector<int> count_readers() const {
     std::vector<int> readers(m_.shapes_.size(), 0);
     for (const Model::Op& op : m_.ops_)
       for (size_t t : op.inputs) ++readers[t];
+    return readers;
+  }
+
+  // A relu whose input only it reads, produced by an op that can apply it itself (batch norm,
+  // Add), runs inside that op; the relu's output is its producer's memory.
+  void fuse_relus() {
+    const std::vector<int> readers = count_readers();
     for (size_t i = 0; i < m_.ops_.size(); ++i) {
       Model::Op& op = m_.ops_[i];
       auto* act = dynamic_cast<Activation*>(op.layer);
@@ -231,6 +239,24 @@ class GraphBuilder {
     // Readers of an absorbed relu read its producer's tensor.
     for (Model::Op& op : m_.ops_)
       for (size_t& t : op.inputs) t = m_.storage_[t];
+  }
+
+  // Inference only, by the same rule as fuse_relus (after it, so a relu the batch norm absorbed
+  // goes with it): a per-channel map (batch norm) whose input only it reads, produced by an op
+  // that can apply it (Conv2D, Dense), runs inside that op (Model::set_batch_norm_folding).
+  void fold_batch_norms() {
+    const std::vector<int> readers = count_readers();
+    for (size_t i = 0; i < m_.ops_.size(); ++i) {
+      Model::Op& op = m_.ops_[i];
+      if (op.absorbed || op.merge || !op.layer->is_channel_affine()) continue;
+      const size_t in = op.inputs[0];
+      if (in == 0 || readers[in] != 1) continue;
+      Model::Op& producer = m_.ops_[in - 1];
+      if (producer.absorbed || producer.applies >= 0 || !producer.layer->can_fold_affine())
+        continue;
+      op.folded = true;
+      producer.applies = static_cast<int64_t>(i);
+    }
   }
 
   // Which tensors need a gradient (those downstream of a parameter), which ops run backward,
@@ -330,24 +356,31 @@ class GraphBuilder {
   }
 
   // Inference: op i's forward at step i; an output lives until its last reader has run, the
-  // model's output until the end.
-  void plan_inference() {
+  // model's output until the end. With `fold`, a folded batch norm's output is its producer's
+  // memory (and so is that of a relu it absorbed).
+  void plan_inference(Model::InferencePlan& out, bool fold) {
     const size_t n = m_.shapes_.size();
+    out.storage = m_.storage_;
+    if (fold) {
+      for (size_t i = 0; i < m_.ops_.size(); ++i)
+        if (m_.ops_[i].folded) out.storage[i + 1] = m_.ops_[i].inputs[0];
+      for (size_t& s : out.storage) s = out.storage[s];  // an absorbed relu's, after its producer
+    }
     std::vector<TensorLifetime> lives;
     std::vector<int> life(n, -1);
     for (size_t i = 0; i < m_.ops_.size(); ++i) {
       const Model::Op& op = m_.ops_[i];
-      if (op.absorbed) continue;
+      if (op.absorbed || (fold && op.folded)) continue;
       life[i + 1] = static_cast<int>(lives.size());
       lives.push_back({m_.padded_[i + 1], static_cast<int>(i), static_cast<int>(i)});
       for (size_t t : op.inputs)
-        if (t != 0) lives[static_cast<size_t>(life[t])].last = static_cast<int>(i);
+        if (t != 0) lives[static_cast<size_t>(life[out.storage[t]])].last = static_cast<int>(i);
     }
     const MemoryPlan plan = plan_memory(lives);
-    m_.infer_act_at_.assign(n, -1);
+    out.at.assign(n, -1);
     for (size_t t = 0; t < n; ++t)
-      if (life[t] >= 0) m_.infer_act_at_[t] = plan.offsets[static_cast<size_t>(life[t])];
-    m_.infer_floats_ = plan.total;
+      if (life[t] >= 0) out.at[t] = plan.offsets[static_cast<size_t>(life[t])];
+    out.floats = plan.total;
   }
 
   Model& m_;
