@@ -11,6 +11,10 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+script_name=bench
+# shellcheck source=scripts/lib/common.sh
+source "$root/scripts/lib/common.sh"
+drop_openblas_coretype
 build=${MNISTNET_BUILD_DIR:-$root/build}
 torch_bench=${MNISTNET_TORCH_BENCH:-$root/../shared/bench/run_torch.sh}
 rounds=3

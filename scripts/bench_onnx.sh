@@ -12,6 +12,10 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+script_name=bench_onnx
+# shellcheck source=scripts/lib/common.sh
+source "$root/scripts/lib/common.sh"
+drop_openblas_coretype
 build=${MNISTNET_BUILD_DIR:-$root/build}
 ort_dir=${MNISTNET_ORT_DIR:-$HOME/.cache/mnistnet-ort}
 rounds=3

@@ -59,9 +59,11 @@ TEST_CASE("OpenBLAS fallbacks are recognised from cpuid", "[cpu]") {
   CHECK(wanted_openblas_core(with_avx512(intel(85)), "Cooperlake").empty());
   CHECK(wanted_openblas_core(with_avx512(intel(143)), "SapphireRapids").empty());
   CHECK(wanted_openblas_core(with_avx2(intel(60)), "haswell").empty());
-  // AMD: Zen kernels on every Zen (with or without AVX-512), Excavator before.
-  CHECK(wanted_openblas_core(with_avx512(amd(25, 17)), "Zen").empty());
-  CHECK(wanted_openblas_core(with_avx512(amd(25, 17)), "Prescott") == "Zen");
+  // AMD: AVX-512 kernels on Zen 4 and Zen 5 (OpenBLAS picks Cooperlake there itself; its Zen
+  // kernels are AVX2), Zen kernels on the Zens before, Excavator before them.
+  CHECK(wanted_openblas_core(with_avx512(amd(25, 17)), "Cooperlake").empty());
+  CHECK(wanted_openblas_core(with_avx512(amd(26, 2)), "Zen") == "SkylakeX");
+  CHECK(wanted_openblas_core(with_avx512(amd(26, 2)), "Prescott") == "SkylakeX");
   CHECK(wanted_openblas_core(with_avx2(amd(23, 49)), "Barcelona") == "Zen");
   CHECK(wanted_openblas_core(with_avx2(amd(21, 96)), "Bulldozer") == "Excavator");
   CHECK(wanted_openblas_core(with_avx2(amd(25, 1)), "Zen").empty());
@@ -90,7 +92,9 @@ TEST_CASE("An explicit OPENBLAS_CORETYPE is always respected", "[cpu]") {
         BlasCoreAction::verify);
   CHECK(blas_core_action(sapphire, "Prescott", "Prescott", "!Prescott").kind ==
         BlasCoreAction::keep);
-  CHECK(blas_core_action(with_avx512(amd(25, 17)), "Zen", nullptr, nullptr).kind ==
+  CHECK(blas_core_action(with_avx512(amd(25, 17)), "Cooperlake", nullptr, nullptr).kind ==
+        BlasCoreAction::keep);
+  CHECK(blas_core_action(with_avx2(amd(23, 49)), "Zen", nullptr, nullptr).kind ==
         BlasCoreAction::keep);
 }
 
@@ -161,9 +165,12 @@ TEST_CASE("mnistnet re-executes itself with the right OpenBLAS core after a fall
   // SGEMM and runs the kernels that fit.
   CHECK_THAT(version_with("MNISTNET_TEST_OPENBLAS_PICK=Prescott"),
              Catch::Contains("core " + want + " (set by mnistnet; OpenBLAS picked Prescott)"));
-  // The user's OPENBLAS_CORETYPE wins, even a slow one.
+  // The user's OPENBLAS_CORETYPE wins, even a slow one; --version says what it costs.
   CHECK_THAT(version_with("MNISTNET_TEST_OPENBLAS_PICK=Prescott OPENBLAS_CORETYPE=Prescott"),
-             Catch::Contains("core Prescott (OPENBLAS_CORETYPE)"));
+             Catch::Contains("core Prescott (OPENBLAS_CORETYPE; this CPU runs " + want +
+                             " kernels: unset OPENBLAS_CORETYPE for full speed)"));
+  CHECK_THAT(version_with("OPENBLAS_CORETYPE=" + want),
+             Catch::Contains("core " + want + " (OPENBLAS_CORETYPE)"));
   CHECK_THAT(version_with(""), Catch::Contains("(OpenBLAS's pick)"));
 }
 

@@ -19,3 +19,13 @@ as_root() {
     die "need root (or sudo) to run: $*"
   fi
 }
+
+# Benchmarks measure each tool at its best: an OPENBLAS_CORETYPE in the environment (some
+# machines set one machine-wide, e.g. Haswell on an AVX-512 EPYC) would hold mnistnet and the
+# reference to those kernels, so it is dropped, and said; MNISTNET_BENCH_KEEP_CORETYPE=1 keeps it.
+drop_openblas_coretype() {
+  if [[ -n ${OPENBLAS_CORETYPE:-} && ${MNISTNET_BENCH_KEEP_CORETYPE:-0} != 1 ]]; then
+    log "not using OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE from the environment: each tool picks its kernels for this CPU (MNISTNET_BENCH_KEEP_CORETYPE=1 keeps it)"
+    unset OPENBLAS_CORETYPE
+  fi
+}

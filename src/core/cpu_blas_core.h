@@ -17,10 +17,13 @@
 
 namespace mnistnet {
 
-// The OpenBLAS core type (an OPENBLAS_CORETYPE value) that fits `cpu` when OpenBLAS's own pick
-// `corename` is a fallback to an older instruction set; "" when the pick is right.
-// Intel/other with AVX-512 -> SkylakeX, AVX2+FMA -> Haswell, AVX -> Sandybridge;
-// AMD/Hygon with AVX2 -> Zen (family >= 0x17) or Excavator.
+// The OpenBLAS core type (an OPENBLAS_CORETYPE value) whose kernels fit `cpu` best:
+// AVX-512 (Intel or AMD) -> SkylakeX; else AMD/Hygon with AVX2 -> Zen (family >= 0x17) or
+// Excavator; Intel/other AVX2+FMA -> Haswell, AVX -> Sandybridge, SSE4.2 -> Nehalem; "" below.
+std::string best_openblas_core(const CpuInfo& cpu);
+
+// best_openblas_core(cpu) when OpenBLAS's pick `corename` is a fallback to an older
+// instruction set; "" when the pick is as good.
 std::string wanted_openblas_core(const CpuInfo& cpu, std::string_view corename);
 
 // What to do at start-up, from the environment and OpenBLAS's pick (pure; tested).
@@ -37,7 +40,8 @@ BlasCoreAction blas_core_action(const CpuInfo& cpu, std::string_view corename,
 void select_blas_kernels(char** argv);
 
 // One line for --version and bench: "Zen (OpenBLAS's pick)",
-// "SkylakeX (set by mnistnet; OpenBLAS picked Prescott)", "Haswell (OPENBLAS_CORETYPE)" ...
+// "SkylakeX (set by mnistnet; OpenBLAS picked Prescott)", "Haswell (OPENBLAS_CORETYPE)", and
+// when the user's OPENBLAS_CORETYPE is below what the CPU runs, a hint to unset it.
 std::string blas_core_description();
 
 // "AMD EPYC (AuthenticAMD family 25 model 17)".
