@@ -40,6 +40,27 @@ inline void store(float* p, Vec<L> v) {
   std::memcpy(p, &v, sizeof v);
 }
 
+// The first `valid` floats of the N vectors `row`, stored at `out`: whole vectors, then the
+// valid lanes of the next one (12 filters: 8 + 4) one by one. A memcpy call per pixel took
+// longer than a 3x3x1 pixel's multiply-adds; the lanes go by a fixed count with a test,
+// unrolled, because a variable count became a memcpy call again.
+template <int L, int N>
+inline void store_valid_lanes(float* out, const Vec<L> (&row)[N], int64_t valid) {
+  if (valid == N * L) {
+    for (int v = 0; v < N; ++v) store<L>(out + v * L, row[v]);
+    return;
+  }
+  const int64_t full = valid / L;
+  for (int v = 0; v < full; ++v) store<L>(out + v * L, row[v]);
+  if (full < N) {
+    const Vec<L> last = row[full];
+    const auto rest = static_cast<int>(valid - full * L);
+#pragma GCC unroll 16
+    for (int l = 0; l < L; ++l)
+      if (l < rest) out[full * L + l] = last[l];
+  }
+}
+
 // Rows of a register tile that is `vectors` vectors of L floats wide. Capped at 12 because
 // every row keeps its own input pointer.
 template <int L, int Vectors>
@@ -142,25 +163,8 @@ void forward_block(const Geometry& g, const float* padded, const float* w, const
       for (int r = 0; r < R; ++r)
         for (int v = 0; v < NV; ++v) acc[r][v] = acc[r][v] > zero ? acc[r][v] : zero;
     }
-    for (int r = 0; r < n; ++r) {
-      float* out = y + (p + r) * g.filters + f0;
-      if (valid == NV * L) {
-        for (int v = 0; v < NV; ++v) store<L>(out + v * L, acc[r][v]);
-      } else {
-        // Whole vectors, then the valid lanes of the next one (12 filters: 8 + 4) one by one: a
-        // memcpy call per pixel took longer than a 3x3x1 pixel's multiply-adds.
-        const int64_t full = valid / L;
-        for (int v = 0; v < full; ++v) store<L>(out + v * L, acc[r][v]);
-        if (full < NV) {
-          const Vec<L> last = acc[r][full];
-          const auto rest = static_cast<int>(valid - full * L);
-          // A fixed count with a test, unrolled: a variable count became a memcpy call again.
-#pragma GCC unroll 16
-          for (int l = 0; l < L; ++l)
-            if (l < rest) out[full * L + l] = last[l];
-        }
-      }
-    }
+    for (int r = 0; r < n; ++r)
+      store_valid_lanes<L, NV>(y + (p + r) * g.filters + f0, acc[r], valid);
   }
 }
 
@@ -382,16 +386,7 @@ void input_gradient_tile(const Geometry& g, const float* dyt, const float* wt, i
   const int64_t valid = std::min<int64_t>(CV * L, g.in_c - c0);
   for (int r = 0; r < n; ++r) {
     const int64_t ix = qx + sw * (m0 + r) - g.pad_left;
-    float* out = dx + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + c0;
-    const int64_t full = valid / L;
-    for (int v = 0; v < full; ++v) store<L>(out + v * L, acc[r][v]);
-    if (full < CV) {
-      const Vec<L> last = acc[r][full];
-      const auto rest = static_cast<int>(valid - full * L);
-#pragma GCC unroll 16
-      for (int l = 0; l < L; ++l)
-        if (l < rest) out[full * L + l] = last[l];
-    }
+    store_valid_lanes<L, CV>(dx + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c + c0, acc[r], valid);
   }
 }
 
