@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <utility>
 
 #include "core/parallel_for.h"
 
@@ -42,6 +45,9 @@ Shape Conv2D::build(const Shape& input) {
   folded_kernel_.assign(kernel_.size(), 0.0f);
   folded_bias_.assign(static_cast<size_t>(g_.padded_filters()), 0.0f);
   folded_packed_.assign(packed_kernel_.size(), 0.0f);
+  packed_key_.assign(kernel_.size() + bias_.size(), 0.0f);
+  folded_key_.assign(kernel_.size() + bias_.size() + 3 * static_cast<size_t>(o_.filters), 0.0f);
+  packed_key_valid_ = folded_key_valid_ = false;
   capacity_ = 0;
   return {g_.out_h, g_.out_w, o_.filters};
 }
@@ -76,14 +82,57 @@ void Conv2D::ensure_capacity(int64_t images) {
   relu_dy_.assign(relu_ ? static_cast<size_t>(images * g_.pixels() * o_.filters) : 0, 0.0f);
 }
 
+namespace {
+
+// Inference keeps its packed kernels while what they were built from stays the same bit for
+// bit: a memcmp of the weights costs a fraction of scaling and repacking them, which is most
+// of a small batch's time (serve, batch-1 latency), and no code that changes weights (the
+// optimizer, the EMA swap, loading) has to say so. Copies the parts into `key` one after the
+// other and says whether any differed; `valid` false means the key holds nothing yet.
+bool refresh_key(std::vector<float>& key, bool& valid,
+                 std::initializer_list<std::pair<const float*, size_t>> parts) {
+  bool changed = !valid;
+  float* at = key.data();
+  for (const auto& [data, n] : parts) {
+    if (n > 0 && std::memcmp(at, data, n * sizeof(float)) != 0) {
+      std::memcpy(at, data, n * sizeof(float));
+      changed = true;
+    }
+    at += n;
+  }
+  valid = true;
+  return changed;
+}
+
+}  // namespace
+
 void Conv2D::forward(const float* x, float* y, int64_t batch, bool training) {
-  conv_kernels::pack_kernel(g_, kernel_.data(), packed_kernel_.data());
-  if (o_.use_bias) std::copy(bias_.begin(), bias_.end(), padded_bias_.begin());
+  const bool repack =
+      training || refresh_key(packed_key_, packed_key_valid_,
+                              {{kernel_.data(), kernel_.size()}, {bias_.data(), bias_.size()}});
+  if (repack) {
+    conv_kernels::pack_kernel(g_, kernel_.data(), packed_kernel_.data());
+    if (o_.use_bias) std::copy(bias_.begin(), bias_.end(), padded_bias_.begin());
+  }
+  // The training step's optimizer changes the weights after this pack: inference repacks.
+  if (training) packed_key_valid_ = false;
   run(x, y, batch, training, packed_kernel_.data(), o_.use_bias ? padded_bias_.data() : nullptr,
       relu_);
 }
 
 void Conv2D::forward_folded(const float* x, float* y, int64_t batch, const ChannelAffine& affine) {
+  const auto filters = static_cast<size_t>(o_.filters);
+  if (refresh_key(folded_key_, folded_key_valid_,
+                  {{kernel_.data(), kernel_.size()},
+                   {bias_.data(), bias_.size()},
+                   {affine.mean, filters},
+                   {affine.scale, filters},
+                   {affine.shift, filters}}))
+    fold(affine);
+  run(x, y, batch, false, folded_packed_.data(), folded_bias_.data(), affine.relu);
+}
+
+void Conv2D::fold(const ChannelAffine& affine) {
   // affine(conv(x, W) + b) = conv(x, W * scale) + (b - mean) * scale + shift, per filter.
   const int64_t filters = o_.filters, patch = g_.patch();
   for (int64_t k = 0; k < patch; ++k) {
@@ -97,7 +146,6 @@ void Conv2D::forward_folded(const float* x, float* y, int64_t batch, const Chann
     folded_bias_[f] = static_cast<float>((b - affine.mean[f]) * affine.scale[f] + affine.shift[f]);
   }
   conv_kernels::pack_kernel(g_, folded_kernel_.data(), folded_packed_.data());
-  run(x, y, batch, false, folded_packed_.data(), folded_bias_.data(), affine.relu);
 }
 
 void Conv2D::run(const float* x, float* y, int64_t batch, bool training, const float* packed,

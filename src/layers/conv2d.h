@@ -55,6 +55,8 @@ class Conv2D final : public Layer {
  private:
   void ensure_capacity(int64_t images);
   // y = relu?(conv(x, packed) + bias), in chunks of padded input as forward() explains.
+  // Scales and packs the kernel and bias of forward_folded for this batch norm map.
+  void fold(const ChannelAffine& affine);
   void run(const float* x, float* y, int64_t batch, bool training, const float* packed,
            const float* bias, bool relu);
 
@@ -64,8 +66,12 @@ class Conv2D final : public Layer {
   Conv2DOptions o_;
   conv_kernels::Geometry g_;
   std::vector<float> kernel_, bias_, kernel_grad_, bias_grad_;
-  // Layouts of conv_kernels.h, refreshed from kernel_ and bias_ every call.
+  // Layouts of conv_kernels.h, refreshed from kernel_ and bias_ every training call.
   std::vector<float> packed_kernel_, packed_transposed_, packed_grad_, padded_bias_;
+  // The weights (and a folded batch norm's map) that the packed kernels were last built from
+  // for inference; inference repacks only when they changed (see refresh_key in conv2d.cpp).
+  std::vector<float> packed_key_, folded_key_;
+  bool packed_key_valid_ = false, folded_key_valid_ = false;
   int64_t capacity_ = 0;         // images the per-batch buffers hold
   std::vector<float> padded_x_;  // [images, image_stride]: this batch's input, kept for backward
   std::vector<float> dy_transposed_;  // transposed_dy_size(images): input-gradient scratch
@@ -73,7 +79,8 @@ class Conv2D final : public Layer {
   bool relu_ = false;                 // the output is relu(conv), see absorb_relu()
   std::vector<float> relu_dy_;        // [images, pixels, filters]: dy where y > 0, else 0
   // forward_folded's kernel [patch, filters] and bias [padded filters], and the packed kernel,
-  // refreshed every call from the weights and the map (the weights themselves never change).
+  // rebuilt from the weights and the map when folded_key_ says they changed (the weights
+  // themselves never change).
   std::vector<float> folded_kernel_, folded_bias_, folded_packed_;
 };
 
