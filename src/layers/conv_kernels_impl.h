@@ -460,7 +460,7 @@ void forward(const Geometry& g, const float* padded, int64_t batch, const float*
              const float* bias, bool relu, float* y) {
   const int64_t total = batch * g.pixels();
   const int lanes = filter_lanes(g.filters);
-  parallel_for_work(total, g.patch() * g.padded_filters(), [&](int64_t p_begin, int64_t p_end) {
+  const auto output_pixels = [&](int64_t p_begin, int64_t p_end) {
     for_each_filter_block(g, [&](int64_t f0, int64_t width) {
       const float* b = bias ? bias + f0 : nullptr;
       const float* w = packed_kernel + g.patch() * f0;
@@ -473,7 +473,9 @@ void forward(const Geometry& g, const float* padded, int64_t batch, const float*
         }
       });
     });
-  });
+  };
+  // Every output pixel is computed whole by one share: small shares are safe and batch 1 gains.
+  parallel_for_work(total, g.patch() * g.padded_filters(), output_pixels, kMinOutputWorkPerShare);
 }
 
 void kernel_gradient(const Geometry& g, const float* padded, const float* dy, int64_t batch,
