@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/parallel_for.h"
+#include "layers/channel_affine.h"
 
 namespace mnistnet {
 
@@ -96,8 +97,13 @@ void BatchNormalization::use_moving_statistics() {
   }
 }
 
-// y = gamma * x_hat + beta = (x - mean) * k + beta, k = gamma * inv_std, per column.
-// (Folding the mean into the shift would lose precision when the mean dwarfs the spread.)
+// y = gamma * x_hat + beta = (x - mean) * k + beta, k = gamma * inv_std, per column. The mean
+// is subtracted before the scale, as in x_hat: folded into the shift, beta - mean * k, it would
+// cancel against x * k when the mean dwarfs the spread. Dense's fold keeps it apart too;
+// Conv2D's fold (conv2d.cpp) does put it into the bias, (b - mean) * k + beta, as its kernels
+// add one bias per filter and make no other pass over the output. That is acceptable there: the
+// fold is inference only, and tests/test_batch_norm_folding.cpp holds the folded probabilities
+// to the unfolded ones within 1e-5.
 void BatchNormalization::set_coefficients() {
   for (size_t c = 0; c < static_cast<size_t>(channels_); ++c) {
     scale_[c] = (o_.scale ? gamma_[c] : 1.0f) * inv_std_[c];
@@ -154,28 +160,7 @@ void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool t
     use_moving_statistics();
   }
   set_coefficients();
-  const auto apply = [&](auto output) {
-    parallel_for(
-        rows,
-        [&](int64_t begin, int64_t end) {
-          const float* __restrict mean = mean_f_.data();
-          const float* __restrict scale = scale_.data();
-          const float* __restrict shift = shift_.data();
-          for (int64_t r = begin; r < end; ++r) {
-            const float* __restrict xr = x + r * cols;
-            float* __restrict yr = y + r * cols;
-            for (int64_t c = 0; c < cols; ++c)
-              yr[c] = output((xr[c] - mean[c]) * scale[c] + shift[c]);
-          }
-        },
-        256);
-  };
-  // The relu is Activation's own expression, so the fused op gives the same bits.
-  if (relu_) {
-    apply([](float v) { return v > 0.0f ? v : 0.0f; });
-  } else {
-    apply([](float v) { return v; });
-  }
+  apply_channel_affine(x, y, rows, cols, {mean_f_.data(), scale_.data(), shift_.data(), relu_});
   last_training_ = training;
 }
 
