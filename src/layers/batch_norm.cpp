@@ -60,6 +60,9 @@ Shape BatchNormalization::build(const Shape& input) {
   mean_f_.assign(c, 0.0f);
   mean_dy_.assign(c, 0.0f);
   mean_dyx_.assign(c, 0.0f);
+  inference_mean_.assign(c, 0.0f);
+  inference_scale_.assign(c, 0.0f);
+  inference_shift_.assign(c, 0.0f);
   return input;
 }
 
@@ -90,10 +93,20 @@ void BatchNormalization::sum_columns_into(std::vector<double>& out) const {
     for (size_t c = 0; c < cols; ++c) out[c] += partial_[b * cols + c];
 }
 
+float BatchNormalization::moving_inv_std(size_t c) const {
+  return static_cast<float>(1.0 / std::sqrt(double{moving_variance_[c]} + o_.epsilon));
+}
+
+float BatchNormalization::column_scale(size_t c, float inv_std) const {
+  return (o_.scale ? gamma_[c] : 1.0f) * inv_std;
+}
+
+float BatchNormalization::column_shift(size_t c) const { return o_.center ? beta_[c] : 0.0f; }
+
 void BatchNormalization::use_moving_statistics() {
   for (size_t c = 0; c < static_cast<size_t>(channels_); ++c) {
     mean_[c] = moving_mean_[c];
-    inv_std_[c] = static_cast<float>(1.0 / std::sqrt(double{moving_variance_[c]} + o_.epsilon));
+    inv_std_[c] = moving_inv_std(c);
   }
 }
 
@@ -106,17 +119,21 @@ void BatchNormalization::use_moving_statistics() {
 // to the unfolded ones within 1e-5.
 void BatchNormalization::set_coefficients() {
   for (size_t c = 0; c < static_cast<size_t>(channels_); ++c) {
-    scale_[c] = (o_.scale ? gamma_[c] : 1.0f) * inv_std_[c];
+    scale_[c] = column_scale(c, inv_std_[c]);
     mean_f_[c] = static_cast<float>(mean_[c]);
-    shift_[c] = o_.center ? beta_[c] : 0.0f;
+    shift_[c] = column_shift(c);
   }
 }
 
-ChannelAffine BatchNormalization::channel_affine() {
-  use_moving_statistics();
-  set_coefficients();
-  last_training_ = false;  // as after an inference forward
-  return {mean_f_.data(), scale_.data(), shift_.data(), relu_};
+// The map an inference forward applies (use_moving_statistics, then set_coefficients), the
+// same bits, computed into its own buffers.
+ChannelAffine BatchNormalization::channel_affine() const {
+  for (size_t c = 0; c < static_cast<size_t>(channels_); ++c) {
+    inference_mean_[c] = moving_mean_[c];
+    inference_scale_[c] = column_scale(c, moving_inv_std(c));
+    inference_shift_[c] = column_shift(c);
+  }
+  return {inference_mean_.data(), inference_scale_.data(), inference_shift_.data(), relu_};
 }
 
 void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool training) {
@@ -230,7 +247,7 @@ void BatchNormalization::backward_through(const float* x, const float* y, const 
   for (size_t c = 0; c < col(cols); ++c) {
     mean_dy_[c] = static_cast<float>(sum_[c] * inv_rows);
     mean_dyx_[c] = static_cast<float>(sum2_[c] * inv_rows);
-    scale_[c] = (o_.scale ? gamma_[c] : 1.0f) * inv_std_[c];
+    scale_[c] = column_scale(c, inv_std_[c]);
   }
   parallel_for(
       rows,
