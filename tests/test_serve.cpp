@@ -158,7 +158,7 @@ TEST_CASE("serve parser: {\"b64\"} images of a resize model are resized, not dig
   const std::string body = "{\"instances\": [{\"b64\": \"" + encode_base64(bytes) + "\"}]}";
   for (const Shape& shape : {Shape{28, 28, 1}, Shape{32, 24, 3}}) {
     INFO(shape_string(shape));
-    const ImagePreparation resize{"resize", shape};
+    const ImagePreparation resize{ImagePreprocessing::resize, shape};
     const ExampleBatch b = parse_predict_request(body, make_input_signature(shape, resize));
     REQUIRE(b.count == 1);
     const PixelImage decoded = decode_image(bytes, "ring", static_cast<int>(shape[2]));
@@ -171,7 +171,8 @@ TEST_CASE("serve parser: {\"b64\"} images of a resize model are resized, not dig
   }
   // A digit model's preparation needs 28x28 inputs; a resize model's images must be its input.
   CHECK_FALSE(make_input_signature({32, 24, 3}).takes_images);
-  CHECK_FALSE(make_input_signature({28, 28, 1}, {"resize", {32, 24, 3}}).takes_images);
+  CHECK_FALSE(
+      make_input_signature({28, 28, 1}, {ImagePreprocessing::resize, {32, 24, 3}}).takes_images);
 }
 
 TEST_CASE("serve parser: each client mistake is a 400 naming where", "[serve]") {

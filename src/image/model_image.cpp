@@ -5,9 +5,19 @@
 
 namespace mnistnet {
 
+const char* preprocessing_name(ImagePreprocessing preprocessing) {
+  return preprocessing == ImagePreprocessing::digits ? "digits" : "resize";
+}
+
+std::optional<ImagePreprocessing> parse_preprocessing(const std::string& name) {
+  for (const ImagePreprocessing p : {ImagePreprocessing::digits, ImagePreprocessing::resize})
+    if (name == preprocessing_name(p)) return p;
+  return std::nullopt;
+}
+
 std::vector<uint8_t> prepare_image(std::span<const uint8_t> bytes, const std::string& name,
                                    const ImagePreparation& how, const ImageLimits& limits) {
-  if (how.preprocessing == "digits") {
+  if (how.preprocessing == ImagePreprocessing::digits) {
     const DigitImage digit = preprocess_digit(decode_grey_image(bytes, name, limits), name);
     return {digit.pixels.begin(), digit.pixels.end()};
   }

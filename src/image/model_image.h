@@ -2,8 +2,9 @@
 // An image file's bytes -> what a model takes, the one preparation `predict` and `serve` share:
 // a digit model's image is made the way MNIST's digits were made (digit_preprocess.h); any
 // other model's is decoded to its channels (grey or RGB) and resized to its image shape
-// (resize.h). The model file says which (ModelMeta::preprocessing, image_shape).
+// (resize.h). The model file says which (ModelMeta::image).
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -13,9 +14,18 @@
 
 namespace mnistnet {
 
+enum class ImagePreprocessing {
+  digits,  // MNIST's crop, 20x20 box and centre of mass, into 28x28 grey
+  resize,  // a plain resize to image_shape, grey or RGB
+};
+
+// The name a model file and messages use, "digits" or "resize"; and back (nullopt for another).
+const char* preprocessing_name(ImagePreprocessing preprocessing);
+std::optional<ImagePreprocessing> parse_preprocessing(const std::string& name);
+
 struct ImagePreparation {
-  std::string preprocessing = "digits";  // "digits" or "resize"
-  Shape image_shape = {28, 28, 1};       // [rows, cols, channels] of the model's images
+  ImagePreprocessing preprocessing = ImagePreprocessing::digits;
+  Shape image_shape = {28, 28, 1};  // [rows, cols, channels] of the model's images
 };
 
 // [rows, cols, channels] bytes; throws ImageError "NAME: reason" for an undecodable image or,

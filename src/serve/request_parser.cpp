@@ -236,7 +236,7 @@ InputSignature make_input_signature(const Shape& input_shape, const ImagePrepara
   s.size = element_count(input_shape);
   s.image = image;
   s.takes_images = s.size == element_count(image.image_shape) &&
-                   (image.preprocessing != "digits" || s.size == kDigitPixels);
+                   (image.preprocessing != ImagePreprocessing::digits || s.size == kDigitPixels);
   return s;
 }
 
