@@ -24,7 +24,6 @@
 #include "core/errors.h"
 #include "core/shape.h"
 #include "data/csv_source.h"
-#include "image/digit_preprocess.h"
 #include "image/image_decoder.h"
 #include "image/model_image.h"
 #include "image/png_writer.h"
@@ -51,20 +50,11 @@ void print_error(const std::string& message) {
   std::fprintf(stderr, "mnistnet: error: %s\n", message.c_str());
 }
 
-// The model's image shape must be what its input takes (a model file of another tool's making
-// may say otherwise).
+// The model's prepared images must be what its input takes (a model file of another tool's
+// making may say otherwise); serve applies the same rule (image_input_mismatch).
 void check_model_input(const LoadedModel& loaded, const fs::path& path) {
-  const Shape& s = loaded.meta.image.image_shape;
-  if (s[0] * s[1] * s[2] != loaded.model.input_size()) {
-    throw UserError(path.string() + ": the model's images are " + shape_string(s) +
-                    " but its input_shape " + shape_string(loaded.model.input_shape()) + " takes " +
-                    std::to_string(loaded.model.input_size()) + " values");
-  }
-  if (loaded.meta.image.preprocessing == ImagePreprocessing::digits &&
-      loaded.model.input_size() != kDigitPixels)
-    throw UserError(path.string() + ": a digit model must take 28x28 images (" +
-                    std::to_string(kDigitPixels) + " inputs); this one takes " +
-                    shape_string(loaded.model.input_shape()));
+  const std::string mismatch = image_input_mismatch(loaded.meta.image, loaded.model.input_shape());
+  if (!mismatch.empty()) throw UserError(path.string() + ": " + mismatch);
 }
 
 // An image file -> the model's input bytes (src/image/model_image.h, as the server does).

@@ -28,6 +28,12 @@ struct ImagePreparation {
   Shape image_shape = {28, 28, 1};  // [rows, cols, channels] of the model's images
 };
 
+// "" when what `how` makes of an image is an input of `input_shape`, else why not (one line
+// without a file name): the image shape must have the input's element count, and a digit
+// model's images are 28x28 grey. predict refuses such a model; serve takes only pixels for it.
+// The one rule for both, so that a model file that says otherwise is handled the same way.
+std::string image_input_mismatch(const ImagePreparation& how, const Shape& input_shape);
+
 // [rows, cols, channels] bytes; throws ImageError "NAME: reason" for an undecodable image or,
 // with "digits", one without a digit in it. `name` is only used in messages.
 std::vector<uint8_t> prepare_image(std::span<const uint8_t> bytes, const std::string& name,

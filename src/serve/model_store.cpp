@@ -45,6 +45,10 @@ std::shared_ptr<ServedModel> ModelStore::load(int64_t version) const {
   served->signature =
       make_input_signature(served->loaded.model.input_shape(), served->loaded.meta.image);
   served->scale = static_cast<float>(1.0 / served->loaded.meta.pixel_divisor);
+  // predict refuses such a model; serve still takes its pixels, and says once why not images.
+  if (!served->signature.takes_images())
+    spdlog::warn("{}: {}; requests must send pixels, not images", path_.string(),
+                 served->signature.image_mismatch);
   return served;
 }
 
