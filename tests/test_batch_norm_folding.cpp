@@ -10,6 +10,8 @@
 
 #include "config/config_loader.h"
 #include "gradient_check.h"
+#include "layers/batch_norm.h"
+#include "layers/channel_affine.h"
 #include "model/loss.h"
 #include "model/model.h"
 #include "model/weights.h"
@@ -200,4 +202,35 @@ TEST_CASE("Inference repacks its kernels whenever the weights changed since the 
     CHECK(predictions(m, x, 3) == fresh_with_weights_of(m));
     CHECK(predictions(m, x, 3) == predictions(m, x, 3));  // and unchanged ones reuse the pack
   }
+}
+
+TEST_CASE("A batch norm's folded map is its inference forward and leaves its training state",
+          "[folding]") {
+  // Two identical batch norms with statistics off 0 and 1; only `asked` gives its map between
+  // a training forward and the backward that reads that forward's batch statistics.
+  const int64_t batch = 5, channels = 6;
+  BatchNormalization asked, plain;
+  for (BatchNormalization* bn : {&asked, &plain}) {
+    bn->build({channels});
+    uint64_t seed = 40;
+    for (ParamRef& p : bn->params()) {
+      const auto v = random_vector(p.size(), ++seed, 0.5f);
+      for (int64_t i = 0; i < p.size(); ++i) p.value[i] = v[static_cast<size_t>(i)] + 1.0f;
+    }
+  }
+  const auto x = random_vector(batch * channels, 9, 3.0f);
+  const auto dy = random_vector(batch * channels, 10, 1.0f);
+  const auto n = static_cast<size_t>(batch * channels);
+  std::vector<float> y_asked(n), y_plain(n), dx_asked(n), dx_plain(n);
+  asked.forward(x.data(), y_asked.data(), batch, true);
+  plain.forward(x.data(), y_plain.data(), batch, true);
+  asked.channel_affine();
+  asked.backward(x.data(), y_asked.data(), dy.data(), dx_asked.data(), batch);
+  plain.backward(x.data(), y_plain.data(), dy.data(), dx_plain.data(), batch);
+  CHECK(dx_asked == dx_plain);
+
+  std::vector<float> inferred(n), mapped(n);
+  asked.forward(x.data(), inferred.data(), batch, false);
+  apply_channel_affine(x.data(), mapped.data(), batch, channels, asked.channel_affine());
+  CHECK(mapped == inferred);
 }

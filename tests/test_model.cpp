@@ -109,6 +109,37 @@ TEST_CASE("A saved model loads back with identical predictions", "[model][file]"
   CHECK(loaded.meta.pixel_divisor == 256.0);
 }
 
+TEST_CASE("A model file's image preparation loads as saved and saves back byte for byte",
+          "[model][file]") {
+  TempDir dir;
+  Model m = Model::build(spec_of(kDense2), 4);
+  const auto bytes_of = [](const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  // The header names the preprocessing only when it is not the default for the images.
+  const ModelMeta digits{"dense2", "mnist", 256.0, 10000, {}};
+  ModelMeta resize = digits, wide_digits = digits;
+  resize.image.preprocessing = ImagePreprocessing::resize;
+  wide_digits.image.image_shape = {16, 49, 1};  // a default of "resize"
+  for (const auto& [meta, written] : {std::pair{digits, ""}, std::pair{resize, "\"resize\""},
+                                      std::pair{wide_digits, "\"digits\""}}) {
+    INFO(written);
+    save_model(dir.path / "a.mnn", m, meta);
+    const std::string saved = bytes_of(dir.path / "a.mnn");
+    if (*written == '\0') {
+      CHECK(saved.find("\"preprocessing\"") == std::string::npos);
+    } else {
+      CHECK_THAT(saved, Contains(std::string("\"preprocessing\":") + written));
+    }
+    LoadedModel loaded = load_model(dir.path / "a.mnn");
+    CHECK(loaded.meta.image.preprocessing == meta.image.preprocessing);
+    CHECK(loaded.meta.image.image_shape == meta.image.image_shape);
+    save_model(dir.path / "b.mnn", loaded.model, loaded.meta);
+    CHECK(bytes_of(dir.path / "b.mnn") == saved);
+  }
+}
+
 TEST_CASE("Corrupt, truncated or foreign model files are clear errors", "[model][file][errors]") {
   TempDir dir;
   Model m = Model::build(spec_of(kDense2), 4);

@@ -27,7 +27,7 @@ using Catch::Contains;
 
 namespace {
 
-const InputSignature kImages = make_input_signature({28, 28, 1});
+const InputSignature kImages = make_input_signature({28, 28, 1}, {});
 
 std::string pixels_json(int rows, int cols, int value) {
   nlohmann::json img = nlohmann::json::array();
@@ -113,7 +113,7 @@ TEST_CASE("serve parser: an example nested, without its trailing 1, or flat", "[
   CHECK(d.pixels == c.pixels);
 
   // conv_bn's input_shape is [784] (reshaped inside): it takes the image's shapes all the same.
-  const InputSignature flat784 = make_input_signature({784});
+  const InputSignature flat784 = make_input_signature({784}, {});
   const ExampleBatch e = parse_predict_request(
       "{\"instances\": [" + pixels_json(28, 28, 3) + ", " + nested3 + "]}", flat784);
   CHECK(e.count == 2);
@@ -139,7 +139,7 @@ TEST_CASE("serve parser: {\"b64\": PNG} gets predict's preprocessing", "[serve]"
              Contains("/instances/0/b64: invalid base64: character 1"));
   CHECK_THAT(predict_error("{\"instances\": [{\"b64\": 5}]}"),
              Contains("/instances/0/b64: expected a base64 string, got a number"));
-  const InputSignature dense = make_input_signature({100});
+  const InputSignature dense = make_input_signature({100}, {});
   try {
     parse_predict_request("{\"instances\": [{\"b64\": \"AAAA\"}]}", dense);
     FAIL("a b64 image for a 100-input model");
@@ -158,7 +158,7 @@ TEST_CASE("serve parser: {\"b64\"} images of a resize model are resized, not dig
   const std::string body = "{\"instances\": [{\"b64\": \"" + encode_base64(bytes) + "\"}]}";
   for (const Shape& shape : {Shape{28, 28, 1}, Shape{32, 24, 3}}) {
     INFO(shape_string(shape));
-    const ImagePreparation resize{"resize", shape};
+    const ImagePreparation resize{ImagePreprocessing::resize, shape};
     const ExampleBatch b = parse_predict_request(body, make_input_signature(shape, resize));
     REQUIRE(b.count == 1);
     const PixelImage decoded = decode_image(bytes, "ring", static_cast<int>(shape[2]));
@@ -170,8 +170,51 @@ TEST_CASE("serve parser: {\"b64\"} images of a resize model are resized, not dig
       REQUIRE(b.pixels[i] == static_cast<float>(expected[i]));
   }
   // A digit model's preparation needs 28x28 inputs; a resize model's images must be its input.
-  CHECK_FALSE(make_input_signature({32, 24, 3}).takes_images);
-  CHECK_FALSE(make_input_signature({28, 28, 1}, {"resize", {32, 24, 3}}).takes_images);
+  CHECK_FALSE(make_input_signature({32, 24, 3}, {}).takes_images());
+  CHECK_FALSE(
+      make_input_signature({28, 28, 1}, {ImagePreprocessing::resize, {32, 24, 3}}).takes_images());
+}
+
+TEST_CASE("serve and predict agree on a model whose images are not its input", "[serve]") {
+  TempDir dir;
+  write_image(dir.path / "ring.png", draw_glyph(60, 60, {10, 10, 30, 40}, Glyph::kRing, 0, 255));
+  const auto dense_of = [](int inputs) {
+    return R"({"input_shape": [)" + std::to_string(inputs) +
+           R"(], "layers": [{"type": "Dense", "units": 10, "activation": "softmax"}]})";
+  };
+  const auto check = [&](int inputs, const ImagePreparation& image, const std::string& reason) {
+    INFO(reason);
+    const auto path = dir.path / ("m" + std::to_string(inputs) + ".mnn");
+    {
+      Model m =
+          Model::build(parse_model_spec(nlohmann::json::parse(dense_of(inputs)), "t", "/model"), 3);
+      ModelMeta meta{"t", "mnist", 256.0, 10000, {}};
+      meta.image = image;
+      save_model(path, m, meta);
+    }
+    const CliResult predicted = run_cli(
+        "predict --model '" + path.string() + "' '" + (dir.path / "ring.png").string() + "'",
+        dir.path);
+    CHECK(predicted.exit_code == 2);
+    CHECK_THAT(predicted.err, Contains(path.string() + ": " + reason));
+
+    ServeMetrics metrics(16);
+    ModelStore store(path, metrics);
+    const std::shared_ptr<ServedModel> loaded = store.current();
+    const InputSignature& served = loaded->signature;
+    CHECK_FALSE(served.takes_images());
+    CHECK(served.image_mismatch == reason);
+    CHECK_THROWS_WITH(parse_predict_request(R"({"instances": [{"b64": "AAAA"}]})", served),
+                      Contains("inputs, not images; send the pixels"));
+    // Its pixels are still served.
+    const std::string pixels =
+        nlohmann::json(std::vector<int>(static_cast<size_t>(inputs), 7)).dump();
+    CHECK(parse_predict_request("{\"instances\": [" + pixels + "]}", served).count == 1);
+  };
+  check(784, {ImagePreprocessing::resize, {32, 32, 1}},
+        "the model's images are [32, 32, 1] but its input_shape [784] takes 784 values");
+  check(1024, {ImagePreprocessing::digits, {32, 32, 1}},
+        "a digit model must take 28x28 images (784 inputs); this one takes [1024]");
 }
 
 TEST_CASE("serve parser: each client mistake is a 400 naming where", "[serve]") {

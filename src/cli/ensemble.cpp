@@ -16,12 +16,12 @@ void check_member(const EnsembleMember& first, const EnsembleMember& m) {
   const ModelMeta &a = first.loaded.meta, &b = m.loaded.meta;
   const std::string where = m.path.string() + ": an ensemble's models must ";
   const std::string other = first.path.string() + "'s ";
-  if (b.image_shape != a.image_shape ||
+  if (b.image.image_shape != a.image.image_shape ||
       m.loaded.model.input_size() != first.loaded.model.input_size())
     throw UserError(where + "take the same images, but this one takes " +
-                    shape_string(b.image_shape) + " (input_shape " +
+                    shape_string(b.image.image_shape) + " (input_shape " +
                     shape_string(m.loaded.model.input_shape()) + ") and " + other + "take " +
-                    shape_string(a.image_shape) + " (input_shape " +
+                    shape_string(a.image.image_shape) + " (input_shape " +
                     shape_string(first.loaded.model.input_shape()) + ")");
   const int64_t classes = first.loaded.model.num_outputs();
   if (m.loaded.model.num_outputs() != classes)
@@ -33,9 +33,10 @@ void check_member(const EnsembleMember& first, const EnsembleMember& m) {
       throw UserError(where + "have the same classes, but its class " + std::to_string(c) +
                       " is \"" + class_name(b, c) + "\" and " + other + "is \"" + class_name(a, c) +
                       "\"");
-  if (a.preprocessing != b.preprocessing)
+  if (a.image.preprocessing != b.image.preprocessing)
     throw UserError(where + "prepare images the same way, but this one's preprocessing is \"" +
-                    b.preprocessing + "\" and " + other + "\"" + a.preprocessing + "\"");
+                    preprocessing_name(b.image.preprocessing) + "\" and " + other + "\"" +
+                    preprocessing_name(a.image.preprocessing) + "\"");
 }
 
 }  // namespace

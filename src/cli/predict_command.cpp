@@ -24,7 +24,6 @@
 #include "core/errors.h"
 #include "core/shape.h"
 #include "data/csv_source.h"
-#include "image/digit_preprocess.h"
 #include "image/image_decoder.h"
 #include "image/model_image.h"
 #include "image/png_writer.h"
@@ -51,24 +50,16 @@ void print_error(const std::string& message) {
   std::fprintf(stderr, "mnistnet: error: %s\n", message.c_str());
 }
 
-// The model's image shape must be what its input takes (a model file of another tool's making
-// may say otherwise).
+// The model's prepared images must be what its input takes (a model file of another tool's
+// making may say otherwise); serve applies the same rule (image_input_mismatch).
 void check_model_input(const LoadedModel& loaded, const fs::path& path) {
-  const Shape& s = loaded.meta.image_shape;
-  if (s[0] * s[1] * s[2] != loaded.model.input_size()) {
-    throw UserError(path.string() + ": the model's images are " + shape_string(s) +
-                    " but its input_shape " + shape_string(loaded.model.input_shape()) + " takes " +
-                    std::to_string(loaded.model.input_size()) + " values");
-  }
-  if (loaded.meta.preprocessing == "digits" && loaded.model.input_size() != kDigitPixels)
-    throw UserError(path.string() + ": a digit model must take 28x28 images (" +
-                    std::to_string(kDigitPixels) + " inputs); this one takes " +
-                    shape_string(loaded.model.input_shape()));
+  const std::string mismatch = image_input_mismatch(loaded.meta.image, loaded.model.input_shape());
+  if (!mismatch.empty()) throw UserError(path.string() + ": " + mismatch);
 }
 
 // An image file -> the model's input bytes (src/image/model_image.h, as the server does).
 std::vector<uint8_t> prepare(const ModelMeta& meta, const std::string& file) {
-  return prepare_image(read_image_file(file), file, {meta.preprocessing, meta.image_shape});
+  return prepare_image(read_image_file(file), file, meta.image);
 }
 
 // Fills each readable image's top guesses: the members' mean probabilities (one member: its own),
@@ -145,7 +136,7 @@ int predict_csv(std::vector<EnsembleMember>& members, const PredictOptions& opti
   if (!options.images.empty()) throw UserError("predict: give image files or --csv, not both");
   const LoadedModel& loaded = members.front().loaded;
   DataSpec spec = data_spec_of(loaded.meta, members.front().path.string());
-  const Shape& s = loaded.meta.image_shape;
+  const Shape& s = loaded.meta.image.image_shape;
   spec.image_shape = s;
   const Dataset rows = read_csv_dataset(options.csv, spec, ReadOptions{}, false);
   const int64_t outputs = loaded.model.num_outputs();
@@ -210,7 +201,7 @@ int run_predict(const PredictOptions& options) {
     }
     if (options.dump_dir.empty()) continue;
     try {  // a dump that cannot be written fails the run, not the prediction
-      const Shape& s = loaded.meta.image_shape;
+      const Shape& s = loaded.meta.image.image_shape;
       write_png(dump_path(options.dump_dir, r.file, dump_names), r.input.data(),
                 static_cast<int>(s[1]), static_cast<int>(s[0]), static_cast<int>(s[2]));
     } catch (const UserError& e) {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/parallel_for.h"
+#include "layers/channel_affine.h"
 
 namespace mnistnet {
 
@@ -59,6 +60,9 @@ Shape BatchNormalization::build(const Shape& input) {
   mean_f_.assign(c, 0.0f);
   mean_dy_.assign(c, 0.0f);
   mean_dyx_.assign(c, 0.0f);
+  inference_mean_.assign(c, 0.0f);
+  inference_scale_.assign(c, 0.0f);
+  inference_shift_.assign(c, 0.0f);
   return input;
 }
 
@@ -89,28 +93,47 @@ void BatchNormalization::sum_columns_into(std::vector<double>& out) const {
     for (size_t c = 0; c < cols; ++c) out[c] += partial_[b * cols + c];
 }
 
+float BatchNormalization::moving_inv_std(size_t c) const {
+  return static_cast<float>(1.0 / std::sqrt(double{moving_variance_[c]} + o_.epsilon));
+}
+
+float BatchNormalization::column_scale(size_t c, float inv_std) const {
+  return (o_.scale ? gamma_[c] : 1.0f) * inv_std;
+}
+
+float BatchNormalization::column_shift(size_t c) const { return o_.center ? beta_[c] : 0.0f; }
+
 void BatchNormalization::use_moving_statistics() {
   for (size_t c = 0; c < static_cast<size_t>(channels_); ++c) {
     mean_[c] = moving_mean_[c];
-    inv_std_[c] = static_cast<float>(1.0 / std::sqrt(double{moving_variance_[c]} + o_.epsilon));
+    inv_std_[c] = moving_inv_std(c);
   }
 }
 
-// y = gamma * x_hat + beta = (x - mean) * k + beta, k = gamma * inv_std, per column.
-// (Folding the mean into the shift would lose precision when the mean dwarfs the spread.)
+// y = gamma * x_hat + beta = (x - mean) * k + beta, k = gamma * inv_std, per column. The mean
+// is subtracted before the scale, as in x_hat: folded into the shift, beta - mean * k, it would
+// cancel against x * k when the mean dwarfs the spread. Dense's fold keeps it apart too;
+// Conv2D's fold (conv2d.cpp) does put it into the bias, (b - mean) * k + beta, as its kernels
+// add one bias per filter and make no other pass over the output. That is acceptable there: the
+// fold is inference only, and tests/test_batch_norm_folding.cpp holds the folded probabilities
+// to the unfolded ones within 1e-5.
 void BatchNormalization::set_coefficients() {
   for (size_t c = 0; c < static_cast<size_t>(channels_); ++c) {
-    scale_[c] = (o_.scale ? gamma_[c] : 1.0f) * inv_std_[c];
+    scale_[c] = column_scale(c, inv_std_[c]);
     mean_f_[c] = static_cast<float>(mean_[c]);
-    shift_[c] = o_.center ? beta_[c] : 0.0f;
+    shift_[c] = column_shift(c);
   }
 }
 
-ChannelAffine BatchNormalization::channel_affine() {
-  use_moving_statistics();
-  set_coefficients();
-  last_training_ = false;  // as after an inference forward
-  return {mean_f_.data(), scale_.data(), shift_.data(), relu_};
+// The map an inference forward applies (use_moving_statistics, then set_coefficients), the
+// same bits, computed into its own buffers.
+ChannelAffine BatchNormalization::channel_affine() const {
+  for (size_t c = 0; c < static_cast<size_t>(channels_); ++c) {
+    inference_mean_[c] = moving_mean_[c];
+    inference_scale_[c] = column_scale(c, moving_inv_std(c));
+    inference_shift_[c] = column_shift(c);
+  }
+  return {inference_mean_.data(), inference_scale_.data(), inference_shift_.data(), relu_};
 }
 
 void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool training) {
@@ -154,28 +177,7 @@ void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool t
     use_moving_statistics();
   }
   set_coefficients();
-  const auto apply = [&](auto output) {
-    parallel_for(
-        rows,
-        [&](int64_t begin, int64_t end) {
-          const float* __restrict mean = mean_f_.data();
-          const float* __restrict scale = scale_.data();
-          const float* __restrict shift = shift_.data();
-          for (int64_t r = begin; r < end; ++r) {
-            const float* __restrict xr = x + r * cols;
-            float* __restrict yr = y + r * cols;
-            for (int64_t c = 0; c < cols; ++c)
-              yr[c] = output((xr[c] - mean[c]) * scale[c] + shift[c]);
-          }
-        },
-        256);
-  };
-  // The relu is Activation's own expression, so the fused op gives the same bits.
-  if (relu_) {
-    apply([](float v) { return v > 0.0f ? v : 0.0f; });
-  } else {
-    apply([](float v) { return v; });
-  }
+  apply_channel_affine(x, y, rows, cols, {mean_f_.data(), scale_.data(), shift_.data(), relu_});
   last_training_ = training;
 }
 
@@ -245,7 +247,7 @@ void BatchNormalization::backward_through(const float* x, const float* y, const 
   for (size_t c = 0; c < col(cols); ++c) {
     mean_dy_[c] = static_cast<float>(sum_[c] * inv_rows);
     mean_dyx_[c] = static_cast<float>(sum2_[c] * inv_rows);
-    scale_[c] = (o_.scale ? gamma_[c] : 1.0f) * inv_std_[c];
+    scale_[c] = column_scale(c, inv_std_[c]);
   }
   parallel_for(
       rows,

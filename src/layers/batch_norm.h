@@ -54,7 +54,7 @@ class BatchNormalization final : public Layer {
   // Inference is (x - moving_mean) * gamma / sqrt(moving_variance + epsilon) + beta, then the
   // fused relu: the model folds it into a Conv2D or Dense before it.
   bool is_channel_affine() const override { return true; }
-  ChannelAffine channel_affine() override;
+  ChannelAffine channel_affine() const override;
   // x_hat is recomputed from x; y only for the fused relu's mask.
   BackwardReads backward_reads() const override { return {true, relu_}; }
 
@@ -74,7 +74,13 @@ class BatchNormalization final : public Layer {
   std::vector<double> sum_, sum2_;             // [C]: per-column accumulators
   std::vector<double> partial_, partial_dyx_;  // [blocks, C]: per-block partial sums
   std::vector<float> scale_, shift_, mean_f_, mean_dy_, mean_dyx_;  // [C]: per-column coefficients
+  // channel_affine()'s map, [C] each: its own buffers, so that asking for it leaves the last
+  // forward's statistics, which backward reads, as they were.
+  mutable std::vector<float> inference_mean_, inference_scale_, inference_shift_;
   void sum_columns_into(std::vector<double>& out) const;
+  float moving_inv_std(size_t c) const;  // 1 / sqrt(moving_variance + epsilon) of column c
+  float column_scale(size_t c, float inv_std) const;  // gamma * inv_std (inv_std without scale)
+  float column_shift(size_t c) const;                 // beta (0 without center)
   void use_moving_statistics();  // mean_ and inv_std_ from the moving statistics
   void set_coefficients();       // scale_, mean_f_, shift_ from mean_ and inv_std_
   bool last_training_ = false;

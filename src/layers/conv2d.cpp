@@ -133,7 +133,9 @@ void Conv2D::forward_folded(const float* x, float* y, int64_t batch, const Chann
 }
 
 void Conv2D::fold(const ChannelAffine& affine) {
-  // affine(conv(x, W) + b) = conv(x, W * scale) + (b - mean) * scale + shift, per filter.
+  // affine(conv(x, W) + b) = conv(x, W * scale) + (b - mean) * scale + shift, per filter. The
+  // mean goes into the bias, unlike batch norm's own map: why that is acceptable for inference
+  // is in batch_norm.cpp (set_coefficients).
   const int64_t filters = o_.filters, patch = g_.patch();
   for (int64_t k = 0; k < patch; ++k) {
     const float* __restrict w = kernel_.data() + k * filters;

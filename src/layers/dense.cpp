@@ -1,6 +1,7 @@
 #include "layers/dense.h"
 
 #include "core/blas.h"
+#include "layers/channel_affine.h"
 
 namespace mnistnet {
 
@@ -19,7 +20,7 @@ Shape Dense::build(const Shape& input) {
     bias_.assign(static_cast<size_t>(units_), 0.0f);
     bias_grad_.assign(bias_.size(), 0.0f);
   }
-  folded_offset_.assign(static_cast<size_t>(units_), 0.0f);
+  folded_mean_.assign(static_cast<size_t>(units_), 0.0f);
   return {units_};
 }
 
@@ -46,26 +47,16 @@ void Dense::forward(const float* x, float* y, int64_t batch, bool /*training*/) 
 }
 
 void Dense::forward_folded(const float* x, float* y, int64_t batch, const ChannelAffine& affine) {
-  // The mean is subtracted before the scale, as batch norm does: no cancellation of large terms.
+  // affine(x W + b) = (x W - (mean - b)) * scale + shift: the bias joins the map's mean, which
+  // is subtracted before the scale as batch norm does (no cancellation of large terms), and the
+  // map is batch norm's own loop, in place, in the one pass over y the bias would have taken.
   for (size_t u = 0; u < static_cast<size_t>(units_); ++u)
-    folded_offset_[u] =
-        static_cast<float>((use_bias_ ? double{bias_[u]} : 0.0) - double{affine.mean[u]});
+    folded_mean_[u] =
+        static_cast<float>(double{affine.mean[u]} - (use_bias_ ? double{bias_[u]} : 0.0));
   gemm(Trans::no, Trans::no, batch, units_, in_, 1.0f, x, in_, kernel_.data(), units_, 0.0f, y,
        units_);
-  const float* __restrict offset = folded_offset_.data();
-  const float* __restrict scale = affine.scale;
-  const float* __restrict shift = affine.shift;
-  for (int64_t r = 0; r < batch; ++r) {
-    float* __restrict row = y + r * units_;
-    if (affine.relu) {
-      for (int64_t u = 0; u < units_; ++u) {
-        const float v = (row[u] + offset[u]) * scale[u] + shift[u];
-        row[u] = v > 0.0f ? v : 0.0f;
-      }
-    } else {
-      for (int64_t u = 0; u < units_; ++u) row[u] = (row[u] + offset[u]) * scale[u] + shift[u];
-    }
-  }
+  apply_channel_affine(y, y, batch, units_,
+                       {folded_mean_.data(), affine.scale, affine.shift, affine.relu});
 }
 
 void Dense::backward(const float* x, const float* /*y*/, const float* dy, float* dx,

@@ -24,7 +24,7 @@ class Dense final : public Layer {
   void backward(const float* x, const float* y, const float* dy, float* dx, int64_t batch) override;
   int64_t forward_flops() const override { return 2 * in_ * units_; }
   BackwardReads backward_reads() const override { return {true, false}; }  // dW = x^T dy
-  // Inference with a following batch norm folded in: y = ((x W) + (b - mean)) * scale + shift,
+  // Inference with a following batch norm folded in: y = (x W - (mean - b)) * scale + shift,
   // then the batch norm's relu, in one pass over y after the GEMM (the bias's own pass).
   bool can_fold_affine() const override { return true; }
   void forward_folded(const float* x, float* y, int64_t batch,
@@ -36,7 +36,7 @@ class Dense final : public Layer {
   Initializer kernel_init_, bias_init_;
   Regularizer kernel_regularizer_, bias_regularizer_;
   std::vector<float> kernel_, bias_, kernel_grad_, bias_grad_;
-  std::vector<float> folded_offset_;  // [units]: forward_folded's b - mean, per call
+  std::vector<float> folded_mean_;  // [units]: forward_folded's mean - b, per call
 };
 
 }  // namespace mnistnet

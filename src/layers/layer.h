@@ -112,9 +112,10 @@ class Layer {
   virtual bool absorb_relu() { return false; }
   // Inference only, for folding a batch norm into the op before it (model_graph.cpp). A layer
   // whose inference forward is a per-channel affine map of its input says so, and gives the map
-  // of its current parameters (valid until its next call or forward).
+  // of its current parameters (valid until its next call); asking changes nothing a forward or
+  // backward uses.
   virtual bool is_channel_affine() const { return false; }
-  virtual ChannelAffine channel_affine() { throw std::logic_error("not a per-channel map"); }
+  virtual ChannelAffine channel_affine() const { throw std::logic_error("not a per-channel map"); }
   // A layer that can apply such a map to its output itself (scaling its weights per output
   // channel) says so; forward_folded is then an inference forward of affine(forward(x)) that
   // never changes the layer's own weights.

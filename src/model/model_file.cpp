@@ -5,6 +5,7 @@
 #include <bit>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "config/config_loader.h"
@@ -87,12 +88,12 @@ bool digit_names(const std::vector<std::string>& names) {
 
 // A model is a digit model (predict prepares images as MNIST's digits) when it takes 28x28 grey
 // images of the ten digits; its file need not say so.
-std::string default_preprocessing(const ModelMeta& meta) {
+ImagePreprocessing default_preprocessing(const ModelMeta& meta) {
   const std::vector<std::string> names =
       meta.class_names.empty() ? known_class_names(meta.dataset) : meta.class_names;
-  const bool digits = meta.image_shape == Shape{28, 28, 1} &&
+  const bool digits = meta.image.image_shape == Shape{28, 28, 1} &&
                       (digit_names(names) || (names.empty() && meta.dataset == "mnist"));
-  return digits ? "digits" : "resize";
+  return digits ? ImagePreprocessing::digits : ImagePreprocessing::resize;
 }
 
 }  // namespace
@@ -104,8 +105,8 @@ ModelMeta model_meta_for(const std::string& name, const DataSpec& data, const Da
   meta.pixel_divisor = data.pixel_divisor;
   meta.validation_batch_size = data.validation_batch_size;
   if (train.class_names != known_class_names(data.dataset)) meta.class_names = train.class_names;
-  meta.image_shape = {train.rows, train.cols, train.channels};
-  meta.preprocessing = default_preprocessing(meta);
+  meta.image.image_shape = {train.rows, train.cols, train.channels};
+  meta.image.preprocessing = default_preprocessing(meta);
   meta.reader = reader_json(data);
   return meta;
 }
@@ -139,8 +140,10 @@ void save_model(const std::filesystem::path& path, Model& model, const ModelMeta
                            {"params", params}};
   // Written only when they are not what an MNIST model has, so those files stay as they were.
   nlohmann::json& data = header["data"];
-  if (meta.image_shape != Shape{28, 28, 1}) data["image_shape"] = meta.image_shape;
-  if (meta.preprocessing != default_preprocessing(meta)) data["preprocessing"] = meta.preprocessing;
+  const ImagePreparation& image = meta.image;
+  if (image.image_shape != Shape{28, 28, 1}) data["image_shape"] = image.image_shape;
+  if (image.preprocessing != default_preprocessing(meta))
+    data["preprocessing"] = preprocessing_name(image.preprocessing);
   if (!meta.reader.empty()) data["reader"] = meta.reader;
   const std::string header_text = header.dump();
 
@@ -253,19 +256,21 @@ LoadedModel load_model_from_bytes(const std::string& bytes, const std::string& n
     if (data.contains("class_names"))
       loaded.meta.class_names = data.at("class_names").get<std::vector<std::string>>();
     if (data.contains("image_shape")) {
-      loaded.meta.image_shape = data.at("image_shape").get<Shape>();
-      const Shape& s = loaded.meta.image_shape;
+      loaded.meta.image.image_shape = data.at("image_shape").get<Shape>();
+      const Shape& s = loaded.meta.image.image_shape;
       if (s.size() != 3 || s[0] < 1 || s[1] < 1 || s[0] > 4096 || s[1] > 4096 ||
           (s[2] != 1 && s[2] != 3))
         throw ModelFileError(where + "the header's image_shape " + shape_string(s) +
                              " is not [rows, cols, 1 or 3]");
     }
-    loaded.meta.preprocessing = default_preprocessing(loaded.meta);
+    loaded.meta.image.preprocessing = default_preprocessing(loaded.meta);
     if (data.contains("preprocessing")) {
-      loaded.meta.preprocessing = data.at("preprocessing").get<std::string>();
-      if (loaded.meta.preprocessing != "digits" && loaded.meta.preprocessing != "resize")
-        throw ModelFileError(where + "the header's preprocessing \"" + loaded.meta.preprocessing +
+      const std::string given = data.at("preprocessing").get<std::string>();
+      const std::optional<ImagePreprocessing> preprocessing = parse_preprocessing(given);
+      if (!preprocessing)
+        throw ModelFileError(where + "the header's preprocessing \"" + given +
                              "\" is not \"digits\" or \"resize\"");
+      loaded.meta.image.preprocessing = *preprocessing;
     }
     if (data.contains("reader")) {
       loaded.meta.reader = data.at("reader");

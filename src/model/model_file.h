@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "image/model_image.h"
 #include "model/model.h"
 #include "model/weights.h"
 
@@ -28,11 +29,9 @@ struct ModelMeta {
   // Class names in output order; empty means the data set's known names (known_class_names:
   // MNIST's digits, Fashion-MNIST's clothes), else "0", "1", ... (and files that predate them).
   std::vector<std::string> class_names;
-  // The images the model was trained on, [rows, cols, channels]: what predict resizes to.
-  Shape image_shape = {28, 28, 1};
-  // How predict prepares an image file: "digits" (MNIST's crop, 20x20 box, centre of mass) or
-  // "resize" (a plain resize to image_shape, grey or RGB).
-  std::string preprocessing = "digits";
+  // The images the model was trained on (image_shape, [rows, cols, channels]) and how predict
+  // and serve prepare an image file for it (preprocessing, digits or resize).
+  ImagePreparation image = {};
   // The reader settings of the config's /data (format, train, test, label_offset ...), so eval
   // reads the same kind of data; only the keys that differ from their defaults.
   nlohmann::json reader = nlohmann::json::object();

@@ -42,10 +42,13 @@ ModelStore::FileStamp ModelStore::stamp() const {
 
 std::shared_ptr<ServedModel> ModelStore::load(int64_t version) const {
   auto served = std::make_shared<ServedModel>(ServedModel{load_model(path_), {}, version, 1.0f});
-  const ModelMeta& meta = served->loaded.meta;
-  served->signature = make_input_signature(served->loaded.model.input_shape(),
-                                           {meta.preprocessing, meta.image_shape});
+  served->signature =
+      make_input_signature(served->loaded.model.input_shape(), served->loaded.meta.image);
   served->scale = static_cast<float>(1.0 / served->loaded.meta.pixel_divisor);
+  // predict refuses such a model; serve still takes its pixels, and says once why not images.
+  if (!served->signature.takes_images())
+    spdlog::warn("{}: {}; requests must send pixels, not images", path_.string(),
+                 served->signature.image_mismatch);
   return served;
 }
 

@@ -137,7 +137,7 @@ class ExampleReader {
   }
 
   void read_image(const json& v, const std::string& where) {
-    if (!sig_.takes_images) {
+    if (!sig_.takes_images()) {
       throw bad(where + ": this model takes " + shape_string(sig_.shape) +
                 " inputs, not images; send the pixels");
     }
@@ -235,8 +235,7 @@ InputSignature make_input_signature(const Shape& input_shape, const ImagePrepara
   s.shape = input_shape;
   s.size = element_count(input_shape);
   s.image = image;
-  s.takes_images = s.size == element_count(image.image_shape) &&
-                   (image.preprocessing != "digits" || s.size == kDigitPixels);
+  s.image_mismatch = image_input_mismatch(image, input_shape);
   return s;
 }
 

@@ -35,16 +35,20 @@ class RequestError : public std::runtime_error {
 
 // What a request must match: the served model's input.
 struct InputSignature {
-  Shape shape;                              // one example, as the model declares it
-  int64_t size = 0;                         // element_count(shape)
-  bool takes_images = false;                // {"b64": image} examples allowed
-  ImagePreparation image;                   // how such an image becomes an example
+  Shape shape;             // one example, as the model declares it
+  int64_t size = 0;        // element_count(shape)
+  ImagePreparation image;  // how an image becomes an example
+  // Why {"b64": image} examples are refused (image_input_mismatch), "" when they are taken.
+  std::string image_mismatch = "the model takes no images";
   std::string input_name = "images";        // the input's name in metadata and named instances
   int64_t max_examples = int64_t{1} << 16;  // per request
+
+  bool takes_images() const { return image_mismatch.empty(); }
 };
 
-// Images are taken when the model's input is `image`'s shape (a digit model's: 28x28 grey).
-InputSignature make_input_signature(const Shape& input_shape, const ImagePreparation& image = {});
+// Images are taken when `image` (the model file's ModelMeta::image) prepares them as the
+// model's input, the rule predict applies too (image_input_mismatch).
+InputSignature make_input_signature(const Shape& input_shape, const ImagePreparation& image);
 
 enum class RequestFormat { row, columnar };
 

@@ -53,7 +53,7 @@ std::string metadata_json(const ServedModel& model, const std::string& name) {
         // Beyond TensorFlow Serving's fields: what a client needs to read the answers.
         {"class_names", classes},
         {"pixel_range", {0, 255}},
-        {"accepts_images", model.signature.takes_images}}}};
+        {"accepts_images", model.signature.takes_images()}}}};
   return out.dump(1, ' ', false, ordered_json::error_handler_t::replace);
 }
 

@@ -8,8 +8,8 @@
 #include "serve/request_parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const mnistnet::InputSignature images = mnistnet::make_input_signature({28, 28, 1});
-  static const mnistnet::InputSignature small = mnistnet::make_input_signature({10});
+  static const mnistnet::InputSignature images = mnistnet::make_input_signature({28, 28, 1}, {});
+  static const mnistnet::InputSignature small = mnistnet::make_input_signature({10}, {});
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   for (const auto* sig : {&images, &small}) {
     for (bool classify : {false, true}) {
