@@ -242,10 +242,16 @@ def test_batching(s):
     with concurrent.futures.ThreadPoolExecutor(24) as pool:
         together = list(pool.map(lambda im: request(u, {"instances": [im]}), imgs))
     check(all(st == 200 for st, _ in together), "concurrent requests failed")
-    check([b["predictions"][0] for _, b in together] == alone,
+    # Bit for bit where OpenBLAS computes a row the same in a batch as alone; its Haswell
+    # kernels (OPENBLAS_CORETYPE=Haswell) do not, so answers are held to 1e-6 here (the unit
+    # test of the batcher checks the bits whenever the kernels allow it).
+    def same(xs, ys):
+        return len(xs) == len(ys) and all(
+            len(x) == len(y) and all(abs(a - b) <= 1e-6 for a, b in zip(x, y)) for x, y in zip(xs, ys))
+    check(same([b["predictions"][0] for _, b in together], alone),
           "concurrent (batched) answers differ from one-by-one answers")
     status, one = request(u, {"instances": imgs})
-    check(status == 200 and one["predictions"] == alone, "one 48-example request differs")
+    check(status == 200 and same(one["predictions"], alone), "one 48-example request differs")
     status, m = request(s.base + "/metrics")
     count = [ln for ln in m.splitlines() if ln.startswith("mnistnet_batch_size_count")]
     le1 = [ln for ln in m.splitlines() if ln.startswith('mnistnet_batch_size_bucket{le="1"}')]
