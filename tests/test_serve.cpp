@@ -1,6 +1,7 @@
 // mnistnet serve's parts without the network: the request parser (every example form, every
 // client mistake as a 4xx naming its JSON pointer), base64, the answers' JSON, the metrics text,
-// and the dynamic batcher, whose batched answers must equal unbatched inference bit for bit.
+// and the dynamic batcher, whose batched answers must equal unbatched inference bit for bit
+// wherever OpenBLAS computes a row the same in a batch as alone (else to 1e-6).
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>

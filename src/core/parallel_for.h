@@ -40,7 +40,7 @@ inline constexpr int64_t kMinWorkPerShare = int64_t{1} << 21;
 // changes a result) can be smaller: a worker that is spinning between the calls of a pass picks
 // one up in well under a microsecond. At batch 1 the convolutions of conv_bn and resnet are
 // 0.1 to 2 million multiply-adds each, all below kMinWorkPerShare: with this, two cores run them
-// (2-core AMD EPYC: batch-1 conv_bn 0.105 -> 0.089 ms, resnet 0.25 -> 0.16-0.22 ms).
+// (2-core AMD EPYC family 26: batch-1 conv_bn 0.103 -> 0.089 ms, resnet 0.257 -> 0.162 ms).
 inline constexpr int64_t kMinOutputWorkPerShare = int64_t{1} << 17;
 
 // parallel_for over items that each cost about work_per_item multiply-adds: shares get at least
