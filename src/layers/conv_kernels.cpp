@@ -18,6 +18,11 @@ const KernelTable& active() {
 
 }  // namespace
 
+int filter_lanes(int64_t filters) {
+  static const bool wide = engine_isa() == Isa::avx512;
+  return filters % 16 == 0 || (wide && filters > 8) ? 16 : 8;
+}
+
 const KernelTable& kernel_table(Isa isa) {
   switch (isa) {
     case Isa::avx512:

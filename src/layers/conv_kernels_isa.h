@@ -1,7 +1,8 @@
 #pragma once
 // Internal to the convolution kernels: what the dispatcher (conv_kernels.cpp), the per-ISA
-// builds of conv_kernels_impl.h and the tests share. Packed layouts do not depend on the
-// instruction set, so a model's buffers are the same whichever kernels run.
+// builds of conv_kernels_impl.h and the tests share. Packed layouts depend on the engine's
+// instruction set only (filter_lanes), not on the table that runs: every table computes on the
+// same buffers, which is how the tests compare them.
 #include <algorithm>
 #include <cstdint>
 
@@ -10,8 +11,13 @@
 
 namespace mnistnet::conv_kernels {
 
-// Filters are padded to whole vectors: 16 lanes when they divide, else 8 (24 or 12 filters).
-inline int filter_lanes(int64_t filters) { return filters % 16 == 0 ? 16 : 8; }
+// Filters (and the input gradient's channels) are padded to whole vectors of 16 lanes when 16
+// divides them, or when the engine runs AVX-512 and there are more than 8: there 24 filters take
+// two 16-lane multiply-adds where 8-lane vectors take three, each at half the width (conv's
+// 6x6x12 -> 24 layer ran at half the machine's peak). Else 8 lanes (AVX2's registers hold 8
+// floats). Each output is still one chain of multiply-adds in the same order, whatever the
+// lanes, so the choice changes no bits. Fixed for the process: it follows engine_isa().
+int filter_lanes(int64_t filters);
 // The input gradient reads dy transposed per output row, [B, Ho, F, dy_width]: dy_left zero
 // columns, the Wo columns of dy, then zero columns up to the last one an input pixel reaches.
 inline int64_t dy_left(const Geometry& g) { return (g.kernel_w - 1) / g.stride_w; }
