@@ -322,11 +322,14 @@ void check_kernels(const ck::Geometry& g, int64_t batch) {
 
 TEST_CASE("Every kernel instruction set this CPU runs computes the convolution", "[cpu][conv2d]") {
   // conv's first layer (K = 9), resnet's stem (K = 9, 16 filters), a 2x2 valid one with 40
-  // filters (the small-patch kernel gradient), a strided one with 24 filters (8-lane blocks), a
-  // 5x5x3 one.
+  // filters (the small-patch kernel gradient), a strided one with 24 filters (8-lane blocks, or
+  // 16 lanes padded on AVX-512), a 5x5x3 one; conv's second layer and a 24-channel one, whose
+  // input gradients take the pixel-vector tiles on AVX-512 (12 channels a tile over 2 images,
+  // the third image alone; 8 channels over 3 images).
   const ck::Geometry cases[] = {geometry(28, 28, 1, 12, 3, 1, 1), geometry(28, 28, 1, 16, 3, 1, 1),
-                                geometry(7, 9, 1, 40, 2, 1, 0), geometry(14, 14, 12, 24, 6, 2, 2),
-                                geometry(9, 11, 3, 16, 5, 2, 2)};
+                                geometry(7, 9, 1, 40, 2, 1, 0),   geometry(14, 14, 12, 24, 6, 2, 2),
+                                geometry(9, 11, 3, 16, 5, 2, 2),  geometry(28, 28, 12, 24, 6, 2, 2),
+                                geometry(28, 28, 24, 8, 3, 1, 1)};
   for (const ck::Geometry& g : cases) check_kernels(g, 3);
 }
 
