@@ -122,6 +122,19 @@ void with_vector_count(int64_t n, Body&& body) {
   }
 }
 
+// Calls body.template operator()<N>() for N = min(n, Max), n >= 1.
+template <int Max, class Body>
+void with_count(int64_t n, Body&& body) {
+  if constexpr (Max <= 1) {
+    body.template operator()<1>();
+  } else {
+    if (n >= Max)
+      body.template operator()<Max>();
+    else
+      with_count<Max - 1>(n, body);
+  }
+}
+
 // ---------------------------------------------------------------------------- forward
 
 // Output pixels [p_begin, p_end) x one filter block of NV vectors:
@@ -321,6 +334,90 @@ void kernel_gradient_block(const Geometry& g, const float* padded, const float* 
   });
 }
 
+// ------------------------------------- kernel gradient, filters not a multiple of the lanes
+//
+// 24 filters fill 16-lane vectors to 75%, and the padded copy of dy they need costs a pass of
+// its own. Where a kernel row has at least a vector of taps (conv's 6 x 12 = 72) the vectors run
+// across taps instead: a tile is kTapFilters filters x TV vectors of consecutive taps of kernel
+// row ky; per pixel it loads TV vectors of the padded input and broadcasts kTapFilters values of
+// dy where it lies, for kTapFilters x TV multiply-adds. Each gradient value is still one chain
+// over the pixels in order, from zero, so the bits are those of kernel_gradient_rows. AVX-512
+// only, where 16-lane vectors pad 24 filters.
+constexpr int kTapFilters = 8;
+constexpr int kMaxTapVectors = 3;
+
+bool use_tap_vectors(const Geometry& g) {
+  return kRegisterFloats == 16 && filter_lanes(g.filters) == 16 && g.filters % 16 != 0 &&
+         g.filters % kTapFilters == 0 && g.run() >= 16;
+}
+
+// Taps [j0, j0 + TV*16) of kernel row ky (those below run() are stored) x filters
+// [f0, f0 + kTapFilters), summed over every pixel of the batch.
+template <int TV>
+void tap_vector_gradient_tile(const Geometry& g, const float* padded, const float* dy,
+                              int64_t total_pixels, int64_t ky, int64_t j0, int64_t f0,
+                              float* packed_grad) {
+  Vec<16> acc[kTapFilters][TV] = {};
+  const int64_t column_step = g.stride_w * g.in_c, row_step = g.stride_h * g.row_stride();
+  const float* image = padded + ky * g.row_stride() + j0;
+  const float* row = image;
+  const float* x = row;
+  const float* d = dy + f0;
+  for (int64_t p = 0, ox = 0, oy = 0; p < total_pixels; ++p, d += g.filters) {
+    Vec<16> xv[TV];
+#pragma GCC unroll 4
+    for (int v = 0; v < TV; ++v) xv[v] = load<16>(x + v * 16);  // past run(): dropped below
+#pragma GCC unroll 8
+    for (int f = 0; f < kTapFilters; ++f) {
+      const float df = d[f];
+#pragma GCC unroll 4
+      for (int v = 0; v < TV; ++v) acc[f][v] += df * xv[v];
+    }
+    x += column_step;
+    if (++ox == g.out_w) {  // the next output row, or the next image
+      ox = 0;
+      if (++oy == g.out_h) {
+        oy = 0;
+        image += g.image_stride();
+        row = image;
+      } else {
+        row += row_step;
+      }
+      x = row;
+    }
+  }
+  // The packed layout (pack_kernel): blocks of kFilterBlock padded filters, [patch][width].
+  const int64_t block_f0 = f0 / kFilterBlock * kFilterBlock;
+  const int64_t width = std::min(kFilterBlock, g.padded_filters() - block_f0);
+  float* block = packed_grad + g.patch() * block_f0;
+  for (int v = 0; v < TV; ++v)
+    for (int l = 0; l < 16; ++l) {
+      const int64_t j = j0 + v * 16 + l;
+      if (j >= g.run()) break;
+      float* out = block + (ky * g.run() + j) * width + (f0 - block_f0);
+      for (int f = 0; f < kTapFilters; ++f) out[f] = acc[f][v][l];
+    }
+}
+
+void tap_vector_kernel_gradient(const Geometry& g, const float* padded, const float* dy,
+                                int64_t total_pixels, float* packed_grad) {
+  constexpr int64_t chunk = kMaxTapVectors * 16;
+  const int64_t chunks = (g.run() + chunk - 1) / chunk, groups = g.filters / kTapFilters;
+  // Threads own disjoint tiles: each gradient value is summed by one thread, in pixel order.
+  parallel_for_work(g.kernel_h * chunks * groups, total_pixels * chunk * kTapFilters,
+                    [&](int64_t first, int64_t last) {
+                      for (int64_t t = first; t < last; ++t) {
+                        const int64_t ky = t / (chunks * groups);
+                        const int64_t j0 = (t / groups) % chunks * chunk;
+                        const int64_t f0 = t % groups * kTapFilters;
+                        with_count<kMaxTapVectors>((g.run() - j0 + 15) / 16, [&]<int TV>() {
+                          tap_vector_gradient_tile<TV>(g, padded, dy, total_pixels, ky, j0, f0,
+                                                       packed_grad);
+                        });
+                      }
+                    });
+}
+
 // ----------------------------------------------------------------------- input gradient
 //
 // dx is computed pixel by pixel as a convolution of dy (no scatter into a padded dx): for the
@@ -331,19 +428,6 @@ void kernel_gradient_block(const Geometry& g, const float* padded, const float* 
 // zero columns left and right (dy_left, dy_width), so a tile's pixels read one contiguous run
 // per filter. Each dx value is one chain of multiply-adds in a fixed order (ky, kx, f), whatever
 // the threads.
-
-// Calls body.template operator()<N>() for N = min(n, Max), n >= 1.
-template <int Max, class Body>
-void with_count(int64_t n, Body&& body) {
-  if constexpr (Max <= 1) {
-    body.template operator()<1>();
-  } else {
-    if (n >= Max)
-      body.template operator()<Max>();
-    else
-      with_count<Max - 1>(n, body);
-  }
-}
 
 // Pixels per input-gradient tile (at most 16): the R x CV accumulators take every vector
 // register but the CV weights' (a tile's pixels share one pointer, and the broadcast dy is a
@@ -595,6 +679,11 @@ void kernel_gradient(const Geometry& g, const float* padded, const float* dy, in
   const int64_t total = batch * g.pixels();
   const int lanes = filter_lanes(g.filters);
   const int64_t fp = g.padded_filters();
+  if (use_tap_vectors(g)) {
+    std::fill(packed_grad, packed_grad + g.packed_kernel_size(), 0.0f);
+    tap_vector_kernel_gradient(g, padded, dy, total, packed_grad);
+    return;
+  }
   int64_t ldy = g.filters;
   if (fp != g.filters) {  // vectors read whole lanes: give dy zero columns up to fp
     // Whole vectors of 8, then the rest lane by lane with a fixed count: per-row std::copy and
