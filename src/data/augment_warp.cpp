@@ -70,8 +70,7 @@ inline void bilinear(const float* src, float* out, int rows, int cols, int chann
   if (x_lo >= 0 && y_lo >= 0 && x_lo + 1 < cols && y_lo + 1 < rows) {
     const float* a = src + (y_lo * cols + x_lo) * channels;
     const float* b = a + static_cast<long>(cols) * channels;
-    for (int c = 0; c < channels; ++c)
-      out[c] = blend(a[c], a[channels + c], b[c], b[channels + c]);
+    for (int c = 0; c < channels; ++c) out[c] = blend(a[c], a[channels + c], b[c], b[channels + c]);
     return;
   }
   for (int c = 0; c < channels; ++c)
