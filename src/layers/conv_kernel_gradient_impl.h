@@ -211,13 +211,15 @@ void tap_vector_gradient_tile(const Geometry& g, const float* padded, const floa
   const int64_t block_f0 = f0 / kFilterBlock * kFilterBlock;
   const int64_t width = std::min(kFilterBlock, g.padded_filters() - block_f0);
   float* block = packed_grad + g.patch() * block_f0;
-  for (int v = 0; v < TV; ++v)
-    for (int l = 0; l < 16; ++l) {
-      const int64_t j = j0 + v * 16 + l;
-      if (j >= g.run()) break;
-      float* out = block + (ky * g.run() + j) * width + (f0 - block_f0);
-      for (int f = 0; f < kTapFilters; ++f) out[f] = acc[f][v][l];
-    }
+  // Through a buffer: indexing the accumulators' lanes made GCC keep them in memory.
+  alignas(64) float lanes[kTapFilters][TV * 16];
+  for (int f = 0; f < kTapFilters; ++f)
+    for (int v = 0; v < TV; ++v) store<16>(lanes[f] + v * 16, acc[f][v]);
+  const int64_t taps = std::min<int64_t>(TV * 16, g.run() - j0);
+  for (int64_t j = 0; j < taps; ++j) {
+    float* out = block + (ky * g.run() + j0 + j) * width + (f0 - block_f0);
+    for (int f = 0; f < kTapFilters; ++f) out[f] = lanes[f][j];
+  }
 }
 
 void tap_vector_kernel_gradient(const Geometry& g, const float* padded, const float* dy,

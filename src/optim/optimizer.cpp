@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/cpu_dispatch.h"
 #include "core/parallel_for.h"
 #include "optim/chunked_sum.h"
 
@@ -20,6 +21,28 @@ constexpr int64_t kMinParallelValues = 32768;
 template <class Body>
 void each_value(int64_t n, Body&& body) {
   parallel_for(n, std::forward<Body>(body), kMinParallelValues);
+}
+
+// Adam's step over n values (v_hat given: AMSGrad), compiled for SSE2, AVX2 and AVX-512 and
+// picked by the CPU: the portable build's SSE2 loop took 7% of a dense2 step, twice the AVX-512
+// one's. No contraction into fused multiply-adds, so every clone computes the SSE2 bits.
+MNISTNET_ISA_CLONES __attribute__((optimize("fp-contract=off"))) void adam_values(
+    float* __restrict w, float* __restrict m, float* __restrict v, float* __restrict v_hat,
+    const float* __restrict g, int64_t n, float b1, float b2, float alpha, float epsilon) {
+  if (!v_hat) {
+    for (int64_t i = 0; i < n; ++i) {
+      m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+      v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+      w[i] -= alpha * m[i] / (std::sqrt(v[i]) + epsilon);
+    }
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+    v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+    v_hat[i] = std::max(v_hat[i], v[i]);
+    w[i] -= alpha * m[i] / (std::sqrt(v_hat[i]) + epsilon);
+  }
 }
 }  // namespace
 
@@ -184,32 +207,10 @@ void Adam::update(float* w, const float* g, float* const* state, int64_t n, floa
   const auto b1 = static_cast<float>(beta_1_), b2 = static_cast<float>(beta_2_);
   const float epsilon = epsilon_;
   // The scalar loop was a fifth of a dense2 step before it was vectorised.
-  if (!amsgrad_) {
-    each_value(n, [=](int64_t begin, int64_t end) {
-      float* __restrict wr = w + begin;
-      float* __restrict mr = m + begin;
-      float* __restrict vr = v + begin;
-      const float* __restrict gr = g + begin;
-      for (int64_t i = 0; i < end - begin; ++i) {
-        mr[i] = b1 * mr[i] + (1.0f - b1) * gr[i];
-        vr[i] = b2 * vr[i] + (1.0f - b2) * gr[i] * gr[i];
-        wr[i] -= alpha * mr[i] / (std::sqrt(vr[i]) + epsilon);
-      }
-    });
-    return;
-  }
+  float* hat = amsgrad_ ? v_hat : nullptr;
   each_value(n, [=](int64_t begin, int64_t end) {
-    float* __restrict wr = w + begin;
-    float* __restrict mr = m + begin;
-    float* __restrict vr = v + begin;
-    float* __restrict hr = v_hat + begin;
-    const float* __restrict gr = g + begin;
-    for (int64_t i = 0; i < end - begin; ++i) {
-      mr[i] = b1 * mr[i] + (1.0f - b1) * gr[i];
-      vr[i] = b2 * vr[i] + (1.0f - b2) * gr[i] * gr[i];
-      hr[i] = std::max(hr[i], vr[i]);
-      wr[i] -= alpha * mr[i] / (std::sqrt(hr[i]) + epsilon);
-    }
+    adam_values(w + begin, m + begin, v + begin, hat ? hat + begin : nullptr, g + begin,
+                end - begin, b1, b2, alpha, epsilon);
   });
 }
 
