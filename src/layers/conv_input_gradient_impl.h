@@ -32,12 +32,14 @@ constexpr int pixel_tile_rows() {
 //   dx[b, iy, X - pad_left, c] = sum_{ky, kx, f} dyt[b, oy, f, ox + left] * Wt[ky, kx, f, c]
 // R >= n pixels are computed (the extra ones read past the run, into the next row or the
 // slack, and are dropped).
-template <int L, int CV, int R>
-void input_gradient_tile(const Geometry& g, const float* dyt, const float* wt, int64_t b,
-                         int64_t iy, int64_t qx, int64_t m0, int n, int64_t c0, float* dx) {
+// Walks what reaches the pixels m0 .. of phase qx of input row iy of image b, in the one order
+// every dx value is summed in, (ky, kx, f): body(d, w) gets dyt at pixel m0's dy column in
+// filter f's row, and the packed transposed weights of (ky, kx, f) from channel c0.
+template <class Body>
+inline void for_each_reaching_tap(const Geometry& g, const float* dyt, const float* wt, int64_t b,
+                                  int64_t iy, int64_t qx, int64_t m0, int64_t c0, Body&& body) {
   const int64_t F = g.filters, cp = g.padded_channels(), wd = dy_width(g);
   const int64_t sh = g.stride_h, sw = g.stride_w, y = iy + g.pad_top;
-  Vec<L> acc[R][CV] = {};
   for (int64_t ky = y % sh; ky < g.kernel_h; ky += sh) {
     const int64_t oy = (y - ky) / sh;
     if (oy < 0 || oy >= g.out_h) continue;
@@ -46,19 +48,21 @@ void input_gradient_tile(const Geometry& g, const float* dyt, const float* wt, i
       const float* d = row - t;
       const float* w = wt + (ky * g.kernel_w + kx) * F * cp + c0;
 #pragma GCC unroll 1
-      for (int64_t f = 0; f < F; ++f, d += wd, w += cp) {
-        Vec<L> wv[CV];
-#pragma GCC unroll 8
-        for (int v = 0; v < CV; ++v) wv[v] = load<L>(w + v * L);
-#pragma GCC unroll 16
-        for (int r = 0; r < R; ++r) {
-          const float dv = d[r];
-#pragma GCC unroll 8
-          for (int v = 0; v < CV; ++v) acc[r][v] += dv * wv[v];
-        }
-      }
+      for (int64_t f = 0; f < F; ++f, d += wd, w += cp) body(d, w);
     }
   }
+}
+
+template <int L, int CV, int R>
+void input_gradient_tile(const Geometry& g, const float* dyt, const float* wt, int64_t b,
+                         int64_t iy, int64_t qx, int64_t m0, int n, int64_t c0, float* dx) {
+  const int64_t sw = g.stride_w;
+  Vec<L> acc[R][CV] = {};
+  for_each_reaching_tap(
+      g, dyt, wt, b, iy, qx, m0,
+      c0, [&](const float* d, const float* w) __attribute__((always_inline)) {
+        add_outer_product<L, R, CV>(acc, d, w);
+      });
   const int64_t valid = std::min<int64_t>(CV * L, g.in_c - c0);
   for (int r = 0; r < n; ++r) {
     const int64_t ix = qx + sw * (m0 + r) - g.pad_left;
@@ -164,31 +168,14 @@ template <int CB, int NI>
 void narrow_input_gradient_tile(const Geometry& g, const float* dyt, const float* wt, int64_t b0,
                                 int64_t iy, int64_t qx, int64_t m0, int n, int64_t c0, float* dx) {
   using V = Vec<kPixelLanes>;
-  const int64_t F = g.filters, cp = g.padded_channels(), wd = dy_width(g);
-  const int64_t sh = g.stride_h, sw = g.stride_w, y = iy + g.pad_top;
-  const int64_t image_rows = g.out_h * F * wd;  // floats of one image's dyt
+  const int64_t sw = g.stride_w;
+  const int64_t image_rows = g.out_h * g.filters * dy_width(g);  // floats of one image's dyt
   V acc[CB][NI] = {};
-  for (int64_t ky = y % sh; ky < g.kernel_h; ky += sh) {
-    const int64_t oy = (y - ky) / sh;
-    if (oy < 0 || oy >= g.out_h) continue;
-    const float* row = dyt + (b0 * g.out_h + oy) * F * wd + dy_left(g) + m0;
-    for (int64_t kx = qx, t = 0; kx < g.kernel_w; kx += sw, ++t) {
-      const float* d = row - t;
-      const float* w = wt + (ky * g.kernel_w + kx) * F * cp + c0;
-#pragma GCC unroll 1
-      for (int64_t f = 0; f < F; ++f, d += wd, w += cp) {
-        V dv[NI];
-#pragma GCC unroll 4
-        for (int i = 0; i < NI; ++i) dv[i] = load<kPixelLanes>(d + i * image_rows);
-#pragma GCC unroll 12
-        for (int c = 0; c < CB; ++c) {
-          const float wc = w[c];
-#pragma GCC unroll 4
-          for (int i = 0; i < NI; ++i) acc[c][i] += wc * dv[i];
-        }
-      }
-    }
-  }
+  // acc[c][i] += W[c] * dy vector of image i: channels are the scalars, images the vectors.
+  const auto add = [&](const float* d, const float* w) __attribute__((always_inline)) {
+    add_outer_product<kPixelLanes, CB, NI>(acc, w, d, image_rows);
+  };
+  for_each_reaching_tap(g, dyt, wt, b0, iy, qx, m0, c0, add);
   // Pixels to NHWC: the tile's columns go out channel by channel through a small buffer.
   alignas(64) float lanes[CB][kPixelLanes];
   for (int i = 0; i < NI; ++i) {

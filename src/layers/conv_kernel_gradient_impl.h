@@ -28,15 +28,7 @@ void kernel_gradient_tile(const Geometry& g, const float* padded, const float* d
   for (int64_t i = 0; i < count; ++i) {
     const float* d = dy + (p0 + i) * ldy + f0;
     const float* x = padded + offsets[i] + tap;  // taps past the run read slack: discarded
-    Vec<L> dv[NV];
-#pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) dv[v] = load<L>(d + v * L);
-#pragma GCC unroll 12
-    for (int r = 0; r < R; ++r) {
-      const float xv = x[r];
-#pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) acc[r][v] += xv * dv[v];
-    }
+    add_outer_product<L, R, NV>(acc, x, d);
   }
   for (int r = 0; r < n; ++r)
     for (int v = 0; v < NV; ++v) store<L>(g_rows + (r * NV + v) * L, acc[r][v]);

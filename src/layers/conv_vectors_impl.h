@@ -67,6 +67,23 @@ constexpr int kForwardMaxRows = 8;
 // The kernel gradient's rows are taps of one pointer.
 constexpr int kGradientMaxRows = 12;
 
+// acc[r][v] += s[r] * the vector at w + v * stride: a register tile's multiply-adds for R
+// scalars that lie one after the other (taps of a padded input, pixels of a transposed dy,
+// channels of a weight row) and V vectors (whole ones by default).
+template <int L, int R, int V>
+inline void add_outer_product(Vec<L> (&acc)[R][V], const float* s, const float* w,
+                              int64_t stride = L) {
+  Vec<L> wv[V];
+#pragma GCC unroll 8
+  for (int v = 0; v < V; ++v) wv[v] = load<L>(w + v * stride);
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    const float sr = s[r];
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) acc[r][v] += sr * wv[v];
+  }
+}
+
 // Offsets of the receptive fields (their top-left taps) of output pixels [p, p + n) in the
 // padded batch. One division for the first pixel, then steps: two divisions per pixel cost more
 // than the taps of a 3x3 single-channel convolution.
