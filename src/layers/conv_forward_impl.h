@@ -51,7 +51,16 @@ void forward_block(const Geometry& g, const float* padded, const float* w, const
       for (int r = 0; r < R; ++r)
         for (int v = 0; v < NV; ++v) acc[r][v] = acc[r][v] > zero ? acc[r][v] : zero;
     }
-    for (int r = 0; r < n; ++r)
+    // With one filter block padded by at most its filter count, every pixel but the tile's last
+    // stores whole vectors: its padding lanes land on the next pixel's first filters, which
+    // that pixel's own store then writes (the stores go in pixel order). 12 filters took 12
+    // scalar stores a pixel, more time than the 3x3x1 layer's multiply-adds. The last pixel
+    // stores its valid lanes: nothing is written past the tile, where other threads write.
+    const bool spill_fits = g.padded_filters() <= kFilterBlock && NV * L - valid <= g.filters;
+    const int whole = valid == NV * L || spill_fits ? n - 1 : 0;
+    for (int r = 0; r < whole; ++r)
+      for (int v = 0; v < NV; ++v) store<L>(y + (p + r) * g.filters + f0 + v * L, acc[r][v]);
+    for (int r = whole; r < n; ++r)
       store_valid_lanes<L, NV>(y + (p + r) * g.filters + f0, acc[r], valid);
   }
 }
