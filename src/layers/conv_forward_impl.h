@@ -17,6 +17,13 @@ void forward_block(const Geometry& g, const float* padded, const float* w, const
   constexpr int R = tile_rows<L, NV, kForwardMaxRows>();
   const int64_t run = g.run(), row_stride = g.row_stride();
   const int64_t valid = std::min<int64_t>(NV * L, g.filters - f0);
+  // With one filter block padded (by at most its filter count), every pixel but the tile's last
+  // stores whole vectors: its padding lanes land on the next pixel's first filters, which
+  // that pixel's own store then writes (the stores go in pixel order). 12 filters took 12
+  // scalar stores a pixel, more time than the 3x3x1 layer's multiply-adds. The last pixel
+  // stores its valid lanes: nothing is written past the tile, where other threads write.
+  const bool spill_fits =
+      valid < NV * L && g.padded_filters() <= kFilterBlock && NV * L - valid <= g.filters;
   Vec<L> b[NV];
   for (int v = 0; v < NV; ++v) b[v] = bias ? load<L>(bias + v * L) : Vec<L>{};
   for (int64_t p = p_begin; p < p_end; p += R) {
@@ -51,17 +58,14 @@ void forward_block(const Geometry& g, const float* padded, const float* w, const
       for (int r = 0; r < R; ++r)
         for (int v = 0; v < NV; ++v) acc[r][v] = acc[r][v] > zero ? acc[r][v] : zero;
     }
-    // With one filter block padded by at most its filter count, every pixel but the tile's last
-    // stores whole vectors: its padding lanes land on the next pixel's first filters, which
-    // that pixel's own store then writes (the stores go in pixel order). 12 filters took 12
-    // scalar stores a pixel, more time than the 3x3x1 layer's multiply-adds. The last pixel
-    // stores its valid lanes: nothing is written past the tile, where other threads write.
-    const bool spill_fits = g.padded_filters() <= kFilterBlock && NV * L - valid <= g.filters;
-    const int whole = valid == NV * L || spill_fits ? n - 1 : 0;
-    for (int r = 0; r < whole; ++r)
-      for (int v = 0; v < NV; ++v) store<L>(y + (p + r) * g.filters + f0 + v * L, acc[r][v]);
-    for (int r = whole; r < n; ++r)
-      store_valid_lanes<L, NV>(y + (p + r) * g.filters + f0, acc[r], valid);
+    for (int r = 0; r < n; ++r) {
+      float* out = y + (p + r) * g.filters + f0;
+      if (spill_fits && r + 1 < n) {
+        for (int v = 0; v < NV; ++v) store<L>(out + v * L, acc[r][v]);
+      } else {
+        store_valid_lanes<L, NV>(out, acc[r], valid);
+      }
+    }
   }
 }
 
