@@ -86,10 +86,8 @@ void warp_affine(const float* src, float* dst, int rows, int cols, int channels,
                  FillMode fill_mode, Interpolation interpolation, float fill_value) {
   for (int y = 0; y < rows; ++y) {
     for (int x = 0; x < cols; ++x) {
-      const double x_raw = m.xx * x + m.xy * y + m.x0, y_raw = m.yx * x + m.yy * y + m.y0;
-      const bool moved = fill_mode != FillMode::constant;  // constant reads where the map points
-      const double xin = moved ? map_coordinate(x_raw, cols, fill_mode) : x_raw;
-      const double yin = moved ? map_coordinate(y_raw, rows, fill_mode) : y_raw;
+      const double xin = map_coordinate(m.xx * x + m.xy * y + m.x0, cols, fill_mode);
+      const double yin = map_coordinate(m.yx * x + m.yy * y + m.y0, rows, fill_mode);
       float* out = dst + (static_cast<long>(y) * cols + x) * channels;
       if (interpolation == Interpolation::nearest) {
         const auto xi = static_cast<long>(std::round(xin)), yi = static_cast<long>(std::round(yin));

@@ -58,14 +58,9 @@ void forward_block(const Geometry& g, const float* padded, const float* w, const
       for (int r = 0; r < R; ++r)
         for (int v = 0; v < NV; ++v) acc[r][v] = acc[r][v] > zero ? acc[r][v] : zero;
     }
-    for (int r = 0; r < n; ++r) {
-      float* out = y + (p + r) * g.filters + f0;
-      if (spill_fits && r + 1 < n) {
-        for (int v = 0; v < NV; ++v) store<L>(out + v * L, acc[r][v]);
-      } else {
-        store_valid_lanes<L, NV>(out, acc[r], valid);
-      }
-    }
+    for (int r = 0; r < n; ++r)
+      store_valid_lanes<L, NV>(y + (p + r) * g.filters + f0, acc[r],
+                               spill_fits && r + 1 < n ? NV * L : valid);
   }
 }
 

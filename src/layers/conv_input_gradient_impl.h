@@ -111,6 +111,16 @@ void transpose_dy_row(const Geometry& g, const float* src, float* dst) {
     for (int64_t ox = 0; ox < wo; ++ox) dst[f * wd + left + ox] = src[ox * F + f];
 }
 
+// The pixels of phase qx of an input row: X = qx + sw*m in [pad_left, pad_left + in_w) for m in
+// [first, last] (none when first > last).
+struct PhasePixels {
+  int64_t first, last;
+};
+inline PhasePixels phase_pixels(const Geometry& g, int64_t qx) {
+  const int64_t sw = g.stride_w;
+  return {(g.pad_left - qx + sw - 1) / sw, (g.pad_left + g.in_w - 1 - qx) / sw};
+}
+
 // One input row of one image, one channel block: every phase, in tiles of nearly equal size.
 template <int L, int CV>
 void input_gradient_row(const Geometry& g, const float* dyt, const float* wt, int64_t b, int64_t iy,
@@ -118,9 +128,7 @@ void input_gradient_row(const Geometry& g, const float* dyt, const float* wt, in
   constexpr int kMaxRows = pixel_tile_rows<L, CV>();
   const int64_t sw = g.stride_w;
   for (int64_t qx = 0; qx < sw; ++qx) {
-    // Pixels of this phase: X = qx + sw*m in [pad_left, pad_left + in_w).
-    const int64_t m_lo = (g.pad_left - qx + sw - 1) / sw;
-    const int64_t m_hi = (g.pad_left + g.in_w - 1 - qx) / sw;  // inclusive
+    const auto [m_lo, m_hi] = phase_pixels(g, qx);
     const int64_t count = m_hi - m_lo + 1;
     if (count <= 0) continue;
     const int64_t tiles = (count + kMaxRows - 1) / kMaxRows;
@@ -136,11 +144,11 @@ void input_gradient_row(const Geometry& g, const float* dyt, const float* wt, in
 
 // ------------------------------------------------ input gradient, few input channels
 //
-// With few input channels (conv's 12 and 24, resnet's 16) the tiles above load one dy value per
-// CV = 1 or 2 multiply-adds, and pad 12 channels to 16 lanes. There the vectors run across
-// pixels instead: a tile is CB channels x NI images, each vector kPixelLanes consecutive pixels
-// of one phase of input row iy; per (tap, filter) it loads NI vectors of dy and broadcasts CB
-// weights for CB x NI multiply-adds. Each dx value is the same chain in the same (ky, kx, f)
+// With few input channels (conv's 12, conv_bn's 24) the tiles above load one dy value per CV = 1
+// or 2 multiply-adds, and pad 12 or 24 channels to whole 16-lane vectors. There the vectors run
+// across pixels instead: a tile is CB channels x NI images, each vector kPixelLanes consecutive
+// pixels of one phase of input row iy; per (tap, filter) it loads NI vectors of dy and broadcasts
+// CB weights for CB x NI multiply-adds. Each dx value is the same chain in the same (ky, kx, f)
 // order as input_gradient_tile's, so the bits are the same too. AVX-512 only: AVX2's 12
 // accumulators leave tiles no better than the ones above.
 constexpr int kPixelLanes = 16;
@@ -195,8 +203,7 @@ void narrow_input_gradient_row(const Geometry& g, const float* dyt, const float*
                                int64_t iy, float* dx) {
   const int64_t sw = g.stride_w;
   for (int64_t qx = 0; qx < sw; ++qx) {
-    const int64_t m_lo = (g.pad_left - qx + sw - 1) / sw;
-    const int64_t m_hi = (g.pad_left + g.in_w - 1 - qx) / sw;  // inclusive
+    const auto [m_lo, m_hi] = phase_pixels(g, qx);
     for (int64_t m0 = m_lo; m0 <= m_hi; m0 += kPixelLanes) {
       const int n = static_cast<int>(std::min<int64_t>(kPixelLanes, m_hi + 1 - m0));
       for (int64_t c0 = 0; c0 < g.in_c; c0 += CB)

@@ -177,15 +177,7 @@ void tap_vector_gradient_tile(const Geometry& g, const float* padded, const floa
   const float* x = row;
   const float* d = dy + f0;
   for (int64_t p = 0, ox = 0, oy = 0; p < total_pixels; ++p, d += g.filters) {
-    Vec<16> xv[TV];
-#pragma GCC unroll 4
-    for (int v = 0; v < TV; ++v) xv[v] = load<16>(x + v * 16);  // past run(): dropped below
-#pragma GCC unroll 8
-    for (int f = 0; f < kTapFilters; ++f) {
-      const float df = d[f];
-#pragma GCC unroll 4
-      for (int v = 0; v < TV; ++v) acc[f][v] += df * xv[v];
-    }
+    add_outer_product<16, kTapFilters, TV>(acc, d, x);  // taps past run(): dropped below
     x += column_step;
     if (++ox == g.out_w) {  // the next output row, or the next image
       ox = 0;
@@ -240,8 +232,8 @@ void kernel_gradient(const Geometry& g, const float* padded, const float* dy, in
   const int64_t total = batch * g.pixels();
   const int lanes = filter_lanes(g.filters);
   const int64_t fp = g.padded_filters();
+  std::fill(packed_grad, packed_grad + g.packed_kernel_size(), 0.0f);
   if (use_tap_vectors(g)) {
-    std::fill(packed_grad, packed_grad + g.packed_kernel_size(), 0.0f);
     tap_vector_kernel_gradient(g, padded, dy, total, packed_grad);
     return;
   }
@@ -267,7 +259,6 @@ void kernel_gradient(const Geometry& g, const float* padded, const float* dy, in
     dy = dy_scratch;
     ldy = fp;
   }
-  std::fill(packed_grad, packed_grad + g.packed_kernel_size(), 0.0f);
   for_each_filter_block(g, [&](int64_t f0, int64_t width) {
     float* block = packed_grad + g.patch() * f0;
     with_count<8>(width / lanes, [&]<int NV>() {
