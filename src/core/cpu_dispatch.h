@@ -14,6 +14,7 @@
 // Put before a function of plain loops (restrict-qualified pointers, no lambdas: a lambda inside
 // does not inherit the target) to have GCC compile it for x86-64, x86-64-v3 (AVX2+FMA) and
 // x86-64-v4 (AVX-512); the loader picks one by cpuid, the same one every run on a machine.
+// Put its file on CMakeLists.txt's -ffp-contract=off list, so the clones give the same bits.
 //   MNISTNET_ISA_CLONES void scale(float* __restrict y, const float* __restrict x, int64_t n);
 #define MNISTNET_ISA_CLONES \
   __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))

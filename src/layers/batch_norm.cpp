@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 
+#include "core/cpu_dispatch.h"
 #include "core/parallel_for.h"
 #include "layers/channel_affine.h"
 
@@ -25,10 +26,112 @@ void for_row_blocks(int64_t rows, int64_t cols, Body&& body) {
   });
 }
 
-// x_hat, the normalised value of x in a column with this mean and 1 / sqrt(var + epsilon): both
-// backward passes recompute it with this one expression.
-inline float normalized(float x, double mean, float inv_std) {
-  return static_cast<float>(x - mean) * inv_std;
+// The passes over the rows, as free functions of restrict-qualified pointers so that each is
+// compiled per instruction set (MNISTNET_ISA_CLONES; a lambda would not inherit the target): the
+// portable build's SSE2 loops took twice as long. Columns are independent, so the vector width
+// reorders no column's sum, and with contraction off (the whole build) every clone computes the
+// SSE2 loop's bits.
+//
+// x_hat, the normalised value of x, is float(x - mean) * inv_std with the double mean, the one
+// expression of both backward passes. The fused relu's mask is recomputed from x with the
+// forward's own expression, (x - mean_f) * scale + shift > 0 (channel_affine.cpp), rather than
+// read from y: the same bits, one tensor fewer read in each backward pass.
+
+// acc[c] += x[r][c] over the rows.
+MNISTNET_ISA_CLONES void add_column_sums(const float* __restrict x, int64_t rows, int64_t cols,
+                                         double* __restrict acc) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) acc[c] += x[r * cols + c];
+}
+
+// acc[c] += (x[r][c] - mean[c])^2 over the rows, in double.
+MNISTNET_ISA_CLONES void add_squared_deviations(const float* __restrict x, int64_t rows,
+                                                int64_t cols, const double* __restrict mean,
+                                                double* __restrict acc) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) {
+      const double d = x[r * cols + c] - mean[c];
+      acc[c] += d * d;
+    }
+  }
+}
+
+// The columns' statistics, and the forward's map for the fused relu's mask (relu.mean null: no
+// relu, the gradient is dy as it is).
+struct BackwardColumns {
+  const double* mean;
+  const float* inv_std;
+  ChannelAffine relu;
+};
+
+// The gradient through the fused relu, bit for bit Activation's "y > 0 ? dy : 0": a mask, as
+// GCC compiled the conditional to a branch per element and did not vectorise the loops.
+inline float through_relu(float dy, float pre_relu) {
+  const uint32_t keep = pre_relu > 0.0f ? ~uint32_t{0} : 0;
+  return std::bit_cast<float>(std::bit_cast<uint32_t>(dy) & keep);
+}
+
+// acc_dy[c] += g, acc_dyx[c] += g * x_hat over the rows, g the gradient at the batch norm's
+// output (dbeta and dgamma's partial sums).
+MNISTNET_ISA_CLONES void add_gradient_sums(const float* __restrict x, const float* __restrict dy,
+                                           int64_t rows, int64_t cols,
+                                           const BackwardColumns& columns,
+                                           double* __restrict acc_dy, double* __restrict acc_dyx) {
+  const double* __restrict mean = columns.mean;
+  const float* __restrict inv_std = columns.inv_std;
+  const float* __restrict relu_mean = columns.relu.mean;
+  const float* __restrict relu_scale = columns.relu.scale;
+  const float* __restrict relu_shift = columns.relu.shift;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* __restrict xr = x + r * cols;
+    const float* __restrict dyr = dy + r * cols;
+    if (relu_mean) {
+      for (int64_t c = 0; c < cols; ++c) {
+        const float g =
+            through_relu(dyr[c], (xr[c] - relu_mean[c]) * relu_scale[c] + relu_shift[c]);
+        acc_dy[c] += g;
+        acc_dyx[c] += static_cast<double>(g) * (static_cast<float>(xr[c] - mean[c]) * inv_std[c]);
+      }
+    } else {
+      for (int64_t c = 0; c < cols; ++c) {
+        const float g = dyr[c];
+        acc_dy[c] += g;
+        acc_dyx[c] += static_cast<double>(g) * (static_cast<float>(xr[c] - mean[c]) * inv_std[c]);
+      }
+    }
+  }
+}
+
+// dx = scale * (g - mean_dy - x_hat * mean_dyx) over the rows (scale = gamma * inv_std).
+MNISTNET_ISA_CLONES void input_gradient_rows(const float* __restrict x, const float* __restrict dy,
+                                             float* __restrict dx, int64_t rows, int64_t cols,
+                                             const BackwardColumns& columns,
+                                             const float* __restrict scale,
+                                             const float* __restrict mean_dy,
+                                             const float* __restrict mean_dyx) {
+  const double* __restrict mean = columns.mean;
+  const float* __restrict inv_std = columns.inv_std;
+  const float* __restrict relu_mean = columns.relu.mean;
+  const float* __restrict relu_scale = columns.relu.scale;
+  const float* __restrict relu_shift = columns.relu.shift;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* __restrict xr = x + r * cols;
+    const float* __restrict dyr = dy + r * cols;
+    float* __restrict dxr = dx + r * cols;
+    if (relu_mean) {
+      for (int64_t c = 0; c < cols; ++c) {
+        const float g =
+            through_relu(dyr[c], (xr[c] - relu_mean[c]) * relu_scale[c] + relu_shift[c]);
+        const float x_hat = static_cast<float>(xr[c] - mean[c]) * inv_std[c];
+        dxr[c] = scale[c] * (g - mean_dy[c] - x_hat * mean_dyx[c]);
+      }
+    } else {
+      for (int64_t c = 0; c < cols; ++c) {
+        const float x_hat = static_cast<float>(xr[c] - mean[c]) * inv_std[c];
+        dxr[c] = scale[c] * (dyr[c] - mean_dy[c] - x_hat * mean_dyx[c]);
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -142,28 +245,17 @@ void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool t
   if (training) {
     // Two passes in double (mean, then squared deviations) keep the variance accurate when the
     // mean is large compared with the spread.
-    // Restrict-qualified locals, as in backward: GCC then keeps the sums in vector registers.
     for_row_blocks(rows, cols, [&](int64_t b, int64_t begin, int64_t end) {
-      double* __restrict acc = partial_.data() + b * cols;
+      double* acc = partial_.data() + b * cols;
       std::fill(acc, acc + cols, 0.0);
-      for (int64_t r = begin; r < end; ++r) {
-        const float* __restrict xr = x + r * cols;
-        for (int64_t c = 0; c < cols; ++c) acc[c] += xr[c];
-      }
+      add_column_sums(x + begin * cols, end - begin, cols, acc);
     });
     sum_columns_into(mean_);
     for (double& m : mean_) m /= static_cast<double>(rows);
     for_row_blocks(rows, cols, [&](int64_t b, int64_t begin, int64_t end) {
-      double* __restrict acc = partial_.data() + b * cols;
-      const double* __restrict mean = mean_.data();
+      double* acc = partial_.data() + b * cols;
       std::fill(acc, acc + cols, 0.0);
-      for (int64_t r = begin; r < end; ++r) {
-        const float* __restrict xr = x + r * cols;
-        for (int64_t c = 0; c < cols; ++c) {
-          const double d = xr[c] - mean[c];
-          acc[c] += d * d;
-        }
-      }
+      add_squared_deviations(x + begin * cols, end - begin, cols, mean_.data(), acc);
     });
     sum_columns_into(sum2_);
     const double m = o_.momentum;
@@ -181,55 +273,23 @@ void BatchNormalization::forward(const float* x, float* y, int64_t batch, bool t
   last_training_ = training;
 }
 
-void BatchNormalization::backward(const float* x, const float* y, const float* dy, float* dx,
+void BatchNormalization::backward(const float* x, const float*, const float* dy, float* dx,
                                   int64_t batch) {
-  if (relu_) {
-    backward_through<true>(x, y, dy, dx, batch);
-  } else {
-    backward_through<false>(x, y, dy, dx, batch);
-  }
-}
-
-// kRelu: dy is d(loss)/d(relu(y)), so d(loss)/dy is Activation's relu backward, y > 0 ? dy : 0.
-// The loops read through restrict-qualified locals: with member vectors and lambdas GCC did not
-// vectorise them and a conv_bn step spent 13 ms here.
-template <bool kRelu>
-void BatchNormalization::backward_through(const float* x, const float* y, const float* dy,
-                                          float* dx, int64_t batch) {
   const int64_t rows = batch * rows_per_example_, cols = channels_;
   const auto col = [](int64_t c) { return static_cast<size_t>(c); };
-  // The relu is a bit mask (dy or +0.0f, the same bits as Activation's "y > 0 ? dy : 0"): GCC
-  // compiled the conditional to a branch per element and did not vectorise these loops.
-  const auto gradient = [](const float* __restrict yr, const float* __restrict dyr, int64_t c) {
-    if constexpr (kRelu) {
-      const uint32_t keep = yr[c] > 0.0f ? ~uint32_t{0} : 0;
-      return std::bit_cast<float>(std::bit_cast<uint32_t>(dyr[c]) & keep);
-    } else {
-      (void)yr;
-      return dyr[c];
-    }
-  };
-  // sum_ <- dbeta = sum(dy), sum2_ <- dgamma = sum(dy * x_hat), per column, from kBlocks
-  // partial sums (partial_ and partial_dyx_) added in block order.
-  parallel_for_work(kBlocks, kMemoryWork * rows * cols / kBlocks, [&](int64_t first, int64_t last) {
-    const double* __restrict mean = mean_.data();
-    const float* __restrict inv_std = inv_std_.data();
-    for (int64_t b = first; b < last; ++b) {
-      double* __restrict acc_dy = partial_.data() + b * cols;
-      double* __restrict acc_dyx = partial_dyx_.data() + b * cols;
-      std::fill(acc_dy, acc_dy + cols, 0.0);
-      std::fill(acc_dyx, acc_dyx + cols, 0.0);
-      for (int64_t r = rows * b / kBlocks; r < rows * (b + 1) / kBlocks; ++r) {
-        const float* __restrict xr = x + r * cols;
-        const float* __restrict yr = y + r * cols;
-        const float* __restrict dyr = dy + r * cols;
-        for (int64_t c = 0; c < cols; ++c) {
-          const float g = gradient(yr, dyr, c);
-          acc_dy[c] += g;
-          acc_dyx[c] += static_cast<double>(g) * normalized(xr[c], mean[c], inv_std[c]);
-        }
-      }
-    }
+  // scale_ and shift_ are still the forward's (set_coefficients): the relu mask's map.
+  const BackwardColumns columns{mean_.data(),
+                                inv_std_.data(),
+                                {relu_ ? mean_f_.data() : nullptr, scale_.data(), shift_.data()}};
+  // sum_ <- dbeta = sum(g), sum2_ <- dgamma = sum(g * x_hat), per column, from kBlocks partial
+  // sums (partial_ and partial_dyx_) added in block order.
+  for_row_blocks(rows, cols, [&](int64_t b, int64_t begin, int64_t end) {
+    double* acc_dy = partial_.data() + b * cols;
+    double* acc_dyx = partial_dyx_.data() + b * cols;
+    std::fill(acc_dy, acc_dy + cols, 0.0);
+    std::fill(acc_dyx, acc_dyx + cols, 0.0);
+    add_gradient_sums(x + begin * cols, dy + begin * cols, end - begin, cols, columns, acc_dy,
+                      acc_dyx);
   });
   sum_columns_into(sum_);
   std::swap(partial_, partial_dyx_);
@@ -247,26 +307,12 @@ void BatchNormalization::backward_through(const float* x, const float* y, const 
   for (size_t c = 0; c < col(cols); ++c) {
     mean_dy_[c] = static_cast<float>(sum_[c] * inv_rows);
     mean_dyx_[c] = static_cast<float>(sum2_[c] * inv_rows);
-    scale_[c] = column_scale(c, inv_std_[c]);
   }
   parallel_for(
       rows,
       [&](int64_t begin, int64_t end) {
-        const double* __restrict mean = mean_.data();
-        const float* __restrict inv_std = inv_std_.data();
-        const float* __restrict scale = scale_.data();
-        const float* __restrict mean_dy = mean_dy_.data();
-        const float* __restrict mean_dyx = mean_dyx_.data();
-        for (int64_t r = begin; r < end; ++r) {
-          const float* __restrict xr = x + r * cols;
-          const float* __restrict yr = y + r * cols;
-          const float* __restrict dyr = dy + r * cols;
-          float* __restrict dxr = dx + r * cols;
-          for (int64_t c = 0; c < cols; ++c) {
-            const float x_hat = normalized(xr[c], mean[c], inv_std[c]);
-            dxr[c] = scale[c] * (gradient(yr, dyr, c) - mean_dy[c] - x_hat * mean_dyx[c]);
-          }
-        }
+        input_gradient_rows(x + begin * cols, dy + begin * cols, dx + begin * cols, end - begin,
+                            cols, columns, scale_.data(), mean_dy_.data(), mean_dyx_.data());
       },
       256);
 }

@@ -55,8 +55,8 @@ class BatchNormalization final : public Layer {
   // fused relu: the model folds it into a Conv2D or Dense before it.
   bool is_channel_affine() const override { return true; }
   ChannelAffine channel_affine() const override;
-  // x_hat is recomputed from x; y only for the fused relu's mask.
-  BackwardReads backward_reads() const override { return {true, relu_}; }
+  // x_hat and the fused relu's mask are recomputed from x.
+  BackwardReads backward_reads() const override { return {true, false}; }
 
  private:
   BatchNormOptions o_;
@@ -84,9 +84,6 @@ class BatchNormalization final : public Layer {
   void use_moving_statistics();  // mean_ and inv_std_ from the moving statistics
   void set_coefficients();       // scale_, mean_f_, shift_ from mean_ and inv_std_
   bool last_training_ = false;
-
-  template <bool kRelu>
-  void backward_through(const float* x, const float* y, const float* dy, float* dx, int64_t batch);
 };
 
 }  // namespace mnistnet
