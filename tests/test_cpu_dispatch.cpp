@@ -336,19 +336,29 @@ TEST_CASE("Every kernel instruction set this CPU runs computes the convolution",
 TEST_CASE("The convolution kernels on odd shapes", "[cpu][conv2d]") {
   // Edge padding on one side ('same' with even kernels), strides 2 and 3, 'valid' leaving rows
   // unread, kernels smaller than the stride, batch 1, channel and filter counts that are not
-  // whole vectors, and the codelab's and resnet's own layers.
+  // whole vectors, the codelab's and resnet's own layers, and kernel gradients of many tiles.
   struct Case {
     int64_t h, w, cin, filters, kh, kw, stride;
     bool same;
     int64_t batch;
   };
-  const Case cases[] = {{28, 28, 12, 24, 6, 6, 2, true, 2},  {14, 14, 24, 32, 6, 6, 2, true, 2},
-                        {28, 28, 16, 16, 3, 3, 1, true, 1},  {14, 14, 32, 32, 3, 3, 1, true, 1},
-                        {7, 7, 64, 64, 3, 3, 1, true, 2},    {14, 14, 32, 64, 3, 3, 2, true, 1},
-                        {14, 14, 32, 64, 1, 1, 2, true, 2},  {9, 7, 5, 3, 3, 3, 2, true, 3},
-                        {11, 10, 20, 12, 4, 4, 3, false, 2}, {8, 9, 13, 17, 2, 3, 1, false, 1},
-                        {6, 5, 7, 9, 4, 2, 2, true, 2},      {5, 5, 1, 8, 5, 5, 1, true, 1},
-                        {7, 6, 40, 5, 3, 3, 1, false, 1},    {6, 6, 70, 2, 2, 2, 2, true, 1}};
+  const Case cases[] = {{28, 28, 12, 24, 6, 6, 2, true, 2},
+                        {14, 14, 24, 32, 6, 6, 2, true, 2},
+                        {28, 28, 16, 16, 3, 3, 1, true, 1},
+                        {14, 14, 32, 32, 3, 3, 1, true, 1},
+                        {7, 7, 64, 64, 3, 3, 1, true, 2},
+                        {14, 14, 32, 64, 3, 3, 2, true, 1},
+                        {14, 14, 32, 64, 1, 1, 2, true, 2},
+                        {9, 7, 5, 3, 3, 3, 2, true, 3},
+                        {11, 10, 20, 12, 4, 4, 3, false, 2},
+                        {8, 9, 13, 17, 2, 3, 1, false, 1},
+                        {6, 5, 7, 9, 4, 2, 2, true, 2},
+                        {5, 5, 1, 8, 5, 5, 1, true, 1},
+                        {7, 6, 40, 5, 3, 3, 1, false, 1},
+                        {6, 6, 70, 2, 2, 2, 2, true, 1},
+                        // tap-vector kernel gradients of more tiles than a thread's pass holds
+                        {8, 8, 16, 16, 5, 5, 1, true, 2},
+                        {10, 9, 32, 24, 3, 3, 1, true, 2}};
   for (const Case& c : cases) {
     INFO(c.h << "x" << c.w << "x" << c.cin << " -> " << c.filters << " filters " << c.kh << "x"
              << c.kw << " stride " << c.stride << (c.same ? " same" : " valid") << ", batch "

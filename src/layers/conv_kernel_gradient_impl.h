@@ -147,80 +147,95 @@ void kernel_gradient_block(const Geometry& g, const float* padded, const float* 
   });
 }
 
-// ------------------------------------- kernel gradient, filters not a multiple of the lanes
+// ------------------------------------- kernel gradient, vectors across a kernel row's taps
 //
-// 24 filters fill 16-lane vectors to 75%, and the padded copy of dy they need costs a pass of
-// its own. Where a kernel row has at least a vector of taps (conv's 6 x 12 = 72) the vectors run
-// across taps instead: a tile is kTapFilters filters x TV vectors of consecutive taps of kernel
-// row ky; per pixel it loads TV vectors of the padded input and broadcasts kTapFilters values of
-// dy where it lies, for kTapFilters x TV multiply-adds. Each gradient value is still one chain
-// over the pixels in order, from zero, so the bits are those of kernel_gradient_rows. AVX-512
-// only, where 16-lane vectors pad 24 filters.
+// 16 filters fill one vector, so the filter-vector tiles above load a dy vector and broadcast a
+// tap for every multiply-add; 24 filters fill 16-lane vectors to 75%, and the padded copy of dy
+// they need costs a pass of its own. Where a kernel row has at least a vector of taps (resnet's
+// 3 x 16 = 48, conv's 6 x 12 = 72) the vectors run across taps instead: a tile is kTapFilters
+// filters x TV vectors of consecutive taps of kernel row ky; per pixel it loads TV vectors of
+// the padded input and broadcasts kTapFilters values of dy where it lies, for kTapFilters x TV
+// multiply-adds. Each gradient value is still one chain over the pixels in order, from zero, so
+// the bits are those of kernel_gradient_rows. AVX-512 only, where those tiles are narrow.
 constexpr int kTapFilters = 8;
 constexpr int kMaxTapVectors = 3;
+// Tiles a thread carries through each block of pixels, their sums kept between blocks.
+constexpr int64_t kTapTilesPerPass = 8;
 
 bool use_tap_vectors(const Geometry& g) {
-  return kRegisterFloats == 16 && filter_lanes(g.filters) == 16 && g.filters % 16 != 0 &&
-         g.filters % kTapFilters == 0 && g.run() >= 16;
+  return kRegisterFloats == 16 && filter_lanes(g.filters) == 16 &&
+         (g.filters % 16 != 0 || g.filters == 16) && g.filters % kTapFilters == 0 && g.run() >= 16;
 }
 
-// Taps [j0, j0 + TV*16) of kernel row ky (those below run() are stored) x filters
-// [f0, f0 + kTapFilters), summed over every pixel of the batch.
+// The sums of one tile: kTapFilters filters x kMaxTapVectors vectors of taps.
+struct TapTileSums {
+  alignas(64) float lanes[kTapFilters][kMaxTapVectors * 16];
+};
+
+// Taps [j0, j0 + TV*16) of kernel row ky x filters [f0, f0 + kTapFilters), summed over the
+// `count` pixels from p0 (receptive fields at `offsets`) into `sums`.
 template <int TV>
 void tap_vector_gradient_tile(const Geometry& g, const float* padded, const float* dy,
-                              int64_t total_pixels, int64_t ky, int64_t j0, int64_t f0,
-                              float* packed_grad) {
-  Vec<16> acc[kTapFilters][TV] = {};
-  const int64_t column_step = g.stride_w * g.in_c, row_step = g.stride_h * g.row_stride();
-  const float* image = padded + ky * g.row_stride() + j0;
-  const float* row = image;
-  const float* x = row;
-  const float* d = dy + f0;
-  for (int64_t p = 0, ox = 0, oy = 0; p < total_pixels; ++p, d += g.filters) {
-    add_outer_product<16, kTapFilters, TV>(acc, d, x);  // taps past run(): dropped below
-    x += column_step;
-    if (++ox == g.out_w) {  // the next output row, or the next image
-      ox = 0;
-      if (++oy == g.out_h) {
-        oy = 0;
-        image += g.image_stride();
-        row = image;
-      } else {
-        row += row_step;
-      }
-      x = row;
-    }
-  }
-  // The packed layout (pack_kernel): blocks of kFilterBlock padded filters, [patch][width].
-  const int64_t block_f0 = f0 / kFilterBlock * kFilterBlock;
-  const int64_t width = std::min(kFilterBlock, g.padded_filters() - block_f0);
-  float* block = packed_grad + g.patch() * block_f0;
-  // Through a buffer: indexing the accumulators' lanes made GCC keep them in memory.
-  alignas(64) float lanes[kTapFilters][TV * 16];
+                              const int64_t* offsets, int64_t p0, int64_t count, int64_t ky,
+                              int64_t j0, int64_t f0, TapTileSums& sums) {
+  Vec<16> acc[kTapFilters][TV];
   for (int f = 0; f < kTapFilters; ++f)
-    for (int v = 0; v < TV; ++v) store<16>(lanes[f] + v * 16, acc[f][v]);
-  const int64_t taps = std::min<int64_t>(TV * 16, g.run() - j0);
-  for (int64_t j = 0; j < taps; ++j) {
-    float* out = block + (ky * g.run() + j0 + j) * width + (f0 - block_f0);
-    for (int f = 0; f < kTapFilters; ++f) out[f] = lanes[f][j];
-  }
+    for (int v = 0; v < TV; ++v) acc[f][v] = load<16>(sums.lanes[f] + v * 16);
+  const int64_t tap = ky * g.row_stride() + j0;
+  const float* d = dy + p0 * g.filters + f0;
+  for (int64_t i = 0; i < count; ++i, d += g.filters)
+    add_outer_product<16, kTapFilters, TV>(acc, d,
+                                           padded + offsets[i] + tap);  // past run(): dropped
+  for (int f = 0; f < kTapFilters; ++f)
+    for (int v = 0; v < TV; ++v) store<16>(sums.lanes[f] + v * 16, acc[f][v]);
 }
 
 void tap_vector_kernel_gradient(const Geometry& g, const float* padded, const float* dy,
                                 int64_t total_pixels, float* packed_grad) {
   constexpr int64_t chunk = kMaxTapVectors * 16;
   const int64_t chunks = (g.run() + chunk - 1) / chunk, groups = g.filters / kTapFilters;
+  const auto tile_origin = [&](int64_t t, int64_t& ky, int64_t& j0, int64_t& f0) {
+    ky = t / (chunks * groups);
+    j0 = (t / groups) % chunks * chunk;
+    f0 = t % groups * kTapFilters;
+  };
   // Threads own disjoint tiles: each gradient value is summed by one thread, in pixel order.
+  // A thread takes its tiles kTapTilesPerPass at a time through the pixels, block by block, so
+  // the input is read from memory once per pass rather than once per tile.
   parallel_for_work(g.kernel_h * chunks * groups, total_pixels * chunk * kTapFilters,
                     [&](int64_t first, int64_t last) {
-                      for (int64_t t = first; t < last; ++t) {
-                        const int64_t ky = t / (chunks * groups);
-                        const int64_t j0 = (t / groups) % chunks * chunk;
-                        const int64_t f0 = t % groups * kTapFilters;
-                        with_count<kMaxTapVectors>((g.run() - j0 + 15) / 16, [&]<int TV>() {
-                          tap_vector_gradient_tile<TV>(g, padded, dy, total_pixels, ky, j0, f0,
-                                                       packed_grad);
-                        });
+                      int64_t offsets[kGradientPixelBlock];
+                      TapTileSums sums[kTapTilesPerPass];
+                      for (int64_t pass = first; pass < last; pass += kTapTilesPerPass) {
+                        const int64_t tiles = std::min(kTapTilesPerPass, last - pass);
+                        for (int64_t t = 0; t < tiles; ++t) sums[t] = {};
+                        for (int64_t p0 = 0; p0 < total_pixels; p0 += kGradientPixelBlock) {
+                          const int64_t count = std::min(kGradientPixelBlock, total_pixels - p0);
+                          pixel_offsets(g, p0, count, offsets);
+                          for (int64_t t = 0; t < tiles; ++t) {
+                            int64_t ky, j0, f0;
+                            tile_origin(pass + t, ky, j0, f0);
+                            with_count<kMaxTapVectors>((g.run() - j0 + 15) / 16, [&]<int TV>() {
+                              tap_vector_gradient_tile<TV>(g, padded, dy, offsets, p0, count, ky,
+                                                           j0, f0, sums[t]);
+                            });
+                          }
+                        }
+                        // Into the packed layout (pack_kernel): blocks of kFilterBlock padded
+                        // filters, [patch][width].
+                        for (int64_t t = 0; t < tiles; ++t) {
+                          int64_t ky, j0, f0;
+                          tile_origin(pass + t, ky, j0, f0);
+                          const int64_t block_f0 = f0 / kFilterBlock * kFilterBlock;
+                          const int64_t width =
+                              std::min(kFilterBlock, g.padded_filters() - block_f0);
+                          float* block = packed_grad + g.patch() * block_f0;
+                          const int64_t taps = std::min(chunk, g.run() - j0);
+                          for (int64_t j = 0; j < taps; ++j) {
+                            float* out = block + (ky * g.run() + j0 + j) * width + (f0 - block_f0);
+                            for (int f = 0; f < kTapFilters; ++f) out[f] = sums[t].lanes[f][j];
+                          }
+                        }
                       }
                     });
 }
