@@ -29,13 +29,18 @@ void for_row_blocks(int64_t rows, int64_t cols, Body&& body) {
 // The passes over the rows, as free functions of restrict-qualified pointers so that each is
 // compiled per instruction set (MNISTNET_ISA_CLONES; a lambda would not inherit the target): the
 // portable build's SSE2 loops took twice as long. Columns are independent, so the vector width
-// reorders no column's sum, and with contraction off (the whole build) every clone computes the
-// SSE2 loop's bits.
+// reorders no column's sum, and with contraction off (in this file, CMakeLists.txt) every clone
+// computes the SSE2 loop's bits.
 //
-// x_hat, the normalised value of x, is float(x - mean) * inv_std with the double mean, the one
-// expression of both backward passes. The fused relu's mask is recomputed from x with the
-// forward's own expression, (x - mean_f) * scale + shift > 0 (channel_affine.cpp), rather than
-// read from y: the same bits, one tensor fewer read in each backward pass.
+// The fused relu's mask is recomputed from x with the forward's own expression
+// (channel_affine_value) rather than read from y: the same bits, one tensor fewer read in each
+// backward pass.
+
+// x_hat, the normalised value of x in a column with this mean and 1 / sqrt(var + epsilon): both
+// backward passes recompute it with this one expression.
+inline float normalized(float x, double mean, float inv_std) {
+  return static_cast<float>(x - mean) * inv_std;
+}
 
 // acc[c] += x[r][c] over the rows.
 MNISTNET_ISA_CLONES void add_column_sums(const float* __restrict x, int64_t rows, int64_t cols,
@@ -87,16 +92,16 @@ MNISTNET_ISA_CLONES void add_gradient_sums(const float* __restrict x, const floa
     const float* __restrict dyr = dy + r * cols;
     if (relu_mean) {
       for (int64_t c = 0; c < cols; ++c) {
-        const float g =
-            through_relu(dyr[c], (xr[c] - relu_mean[c]) * relu_scale[c] + relu_shift[c]);
+        const float g = through_relu(
+            dyr[c], channel_affine_value(xr[c], relu_mean[c], relu_scale[c], relu_shift[c]));
         acc_dy[c] += g;
-        acc_dyx[c] += static_cast<double>(g) * (static_cast<float>(xr[c] - mean[c]) * inv_std[c]);
+        acc_dyx[c] += static_cast<double>(g) * normalized(xr[c], mean[c], inv_std[c]);
       }
     } else {
       for (int64_t c = 0; c < cols; ++c) {
         const float g = dyr[c];
         acc_dy[c] += g;
-        acc_dyx[c] += static_cast<double>(g) * (static_cast<float>(xr[c] - mean[c]) * inv_std[c]);
+        acc_dyx[c] += static_cast<double>(g) * normalized(xr[c], mean[c], inv_std[c]);
       }
     }
   }
@@ -120,14 +125,14 @@ MNISTNET_ISA_CLONES void input_gradient_rows(const float* __restrict x, const fl
     float* __restrict dxr = dx + r * cols;
     if (relu_mean) {
       for (int64_t c = 0; c < cols; ++c) {
-        const float g =
-            through_relu(dyr[c], (xr[c] - relu_mean[c]) * relu_scale[c] + relu_shift[c]);
-        const float x_hat = static_cast<float>(xr[c] - mean[c]) * inv_std[c];
+        const float g = through_relu(
+            dyr[c], channel_affine_value(xr[c], relu_mean[c], relu_scale[c], relu_shift[c]));
+        const float x_hat = normalized(xr[c], mean[c], inv_std[c]);
         dxr[c] = scale[c] * (g - mean_dy[c] - x_hat * mean_dyx[c]);
       }
     } else {
       for (int64_t c = 0; c < cols; ++c) {
-        const float x_hat = static_cast<float>(xr[c] - mean[c]) * inv_std[c];
+        const float x_hat = normalized(xr[c], mean[c], inv_std[c]);
         dxr[c] = scale[c] * (dyr[c] - mean_dy[c] - x_hat * mean_dyx[c]);
       }
     }

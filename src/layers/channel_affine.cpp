@@ -7,9 +7,9 @@ namespace mnistnet {
 namespace {
 
 // Compiled per instruction set (MNISTNET_ISA_CLONES), with the SSE2 loop's bits (contraction is
-// off in the whole build). x and y are not restrict-qualified, as y may be x; the coefficients
+// off in this file). x and y are not restrict-qualified, as y may be x; the coefficients
 // are, since nothing writes them here, so the compiler need only check x against y to
-// vectorise. Batch norm's backward recomputes the relu's mask with this expression.
+// vectorise.
 MNISTNET_ISA_CLONES void apply_rows(const float* x, float* y, int64_t rows, int64_t cols,
                                     const ChannelAffine& affine) {
   const float* __restrict mean = affine.mean;
@@ -20,11 +20,12 @@ MNISTNET_ISA_CLONES void apply_rows(const float* x, float* y, int64_t rows, int6
     float* yr = y + r * cols;
     if (affine.relu) {
       for (int64_t c = 0; c < cols; ++c) {
-        const float v = (xr[c] - mean[c]) * scale[c] + shift[c];
+        const float v = channel_affine_value(xr[c], mean[c], scale[c], shift[c]);
         yr[c] = v > 0.0f ? v : 0.0f;
       }
     } else {
-      for (int64_t c = 0; c < cols; ++c) yr[c] = (xr[c] - mean[c]) * scale[c] + shift[c];
+      for (int64_t c = 0; c < cols; ++c)
+        yr[c] = channel_affine_value(xr[c], mean[c], scale[c], shift[c]);
     }
   }
 }

@@ -15,4 +15,11 @@ namespace mnistnet {
 void apply_channel_affine(const float* x, float* y, int64_t rows, int64_t cols,
                           const ChannelAffine& affine);
 
+// One element of the map, before the relu: apply_channel_affine's expression, which batch norm's
+// backward recomputes for the fused relu's mask. Both files are compiled without contraction
+// (CMakeLists.txt), so both get the same bits on every instruction set.
+inline float channel_affine_value(float x, float mean, float scale, float shift) {
+  return (x - mean) * scale + shift;
+}
+
 }  // namespace mnistnet

@@ -25,7 +25,7 @@ void each_value(int64_t n, Body&& body) {
 
 // Adam's step over n values (v_hat given: AMSGrad), compiled for SSE2, AVX2 and AVX-512 and
 // picked by the CPU: the portable build's SSE2 loop took 7% of a dense2 step, twice the AVX-512
-// one's. Contraction is off in the whole build, so every clone computes the SSE2 bits.
+// one's. Contraction is off in this file, so every clone computes the SSE2 bits.
 MNISTNET_ISA_CLONES void adam_values(float* __restrict w, float* __restrict m, float* __restrict v,
                                      float* __restrict v_hat, const float* __restrict g, int64_t n,
                                      float b1, float b2, float alpha, float epsilon) {
