@@ -183,9 +183,9 @@ void tap_vector_gradient_tile(const Geometry& g, const float* padded, const floa
     for (int v = 0; v < TV; ++v) acc[f][v] = load<16>(sums.lanes[f] + v * 16);
   const int64_t tap = ky * g.row_stride() + j0;
   const float* d = dy + p0 * g.filters + f0;
+  // Lanes past run() add into sums that are never stored: they read the next taps or the slack.
   for (int64_t i = 0; i < count; ++i, d += g.filters)
-    add_outer_product<16, kTapFilters, TV>(acc, d,
-                                           padded + offsets[i] + tap);  // past run(): dropped
+    add_outer_product<16, kTapFilters, TV>(acc, d, padded + offsets[i] + tap);
   for (int f = 0; f < kTapFilters; ++f)
     for (int v = 0; v < TV; ++v) store<16>(sums.lanes[f] + v * 16, acc[f][v]);
 }
