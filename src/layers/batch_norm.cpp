@@ -1,11 +1,11 @@
 #include "layers/batch_norm.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 
 #include "core/cpu_dispatch.h"
 #include "core/parallel_for.h"
+#include "layers/activation_math.h"
 #include "layers/channel_affine.h"
 
 namespace mnistnet {
@@ -69,13 +69,6 @@ struct BackwardColumns {
   ChannelAffine relu;
 };
 
-// The gradient through the fused relu, bit for bit Activation's "y > 0 ? dy : 0": a mask, as
-// GCC compiled the conditional to a branch per element and did not vectorise the loops.
-inline float through_relu(float dy, float pre_relu) {
-  const uint32_t keep = pre_relu > 0.0f ? ~uint32_t{0} : 0;
-  return std::bit_cast<float>(std::bit_cast<uint32_t>(dy) & keep);
-}
-
 // acc_dy[c] += g, acc_dyx[c] += g * x_hat over the rows, g the gradient at the batch norm's
 // output (dbeta and dgamma's partial sums).
 MNISTNET_ISA_CLONES void add_gradient_sums(const float* __restrict x, const float* __restrict dy,
@@ -92,7 +85,7 @@ MNISTNET_ISA_CLONES void add_gradient_sums(const float* __restrict x, const floa
     const float* __restrict dyr = dy + r * cols;
     if (relu_mean) {
       for (int64_t c = 0; c < cols; ++c) {
-        const float g = through_relu(
+        const float g = activation_math::relu_gradient(
             dyr[c], channel_affine_value(xr[c], relu_mean[c], relu_scale[c], relu_shift[c]));
         acc_dy[c] += g;
         acc_dyx[c] += static_cast<double>(g) * normalized(xr[c], mean[c], inv_std[c]);
@@ -125,7 +118,7 @@ MNISTNET_ISA_CLONES void input_gradient_rows(const float* __restrict x, const fl
     float* __restrict dxr = dx + r * cols;
     if (relu_mean) {
       for (int64_t c = 0; c < cols; ++c) {
-        const float g = through_relu(
+        const float g = activation_math::relu_gradient(
             dyr[c], channel_affine_value(xr[c], relu_mean[c], relu_scale[c], relu_shift[c]));
         const float x_hat = normalized(xr[c], mean[c], inv_std[c]);
         dxr[c] = scale[c] * (g - mean_dy[c] - x_hat * mean_dyx[c]);

@@ -1,13 +1,13 @@
 #include "layers/conv2d.h"
 
 #include <algorithm>
-#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
 #include <utility>
 
 #include "core/parallel_for.h"
+#include "layers/activation_math.h"
 
 namespace mnistnet {
 
@@ -167,8 +167,7 @@ void Conv2D::run(const float* x, float* y, int64_t batch, bool training, const f
 void Conv2D::backward(const float* /*x*/, const float* y, const float* dy, float* dx,
                       int64_t batch) {
   if (relu_) {
-    // dy of relu(conv) -> dy of conv: Activation's relu backward "y > 0 ? dy : 0" as a bit mask
-    // (dy or +0.0f, the same bits), which GCC vectorises where it branched on the conditional.
+    // dy of relu(conv) -> dy of conv: Activation's relu backward.
     ensure_capacity(batch);
     float* masked = relu_dy_.data();
     parallel_for(
@@ -177,10 +176,8 @@ void Conv2D::backward(const float* /*x*/, const float* y, const float* dy, float
           const float* __restrict yr = y + begin;
           const float* __restrict dyr = dy + begin;
           float* __restrict out = masked + begin;
-          for (int64_t i = 0; i < end - begin; ++i) {
-            const uint32_t keep = yr[i] > 0.0f ? ~uint32_t{0} : 0;
-            out[i] = std::bit_cast<float>(std::bit_cast<uint32_t>(dyr[i]) & keep);
-          }
+          for (int64_t i = 0; i < end - begin; ++i)
+            out[i] = activation_math::relu_gradient(dyr[i], yr[i]);
         },
         16384);
     dy = masked;

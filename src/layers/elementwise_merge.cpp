@@ -1,10 +1,10 @@
 #include "layers/elementwise_merge.h"
 
 #include <algorithm>
-#include <bit>
 #include <cstdint>
 
 #include "core/parallel_for.h"
+#include "layers/activation_math.h"
 
 namespace mnistnet {
 namespace {
@@ -114,10 +114,7 @@ void backward_impl(std::span<const float* const> xs, const float* y, const float
             float* out = dx + begin;
             const auto grad = [&](int64_t i) {
               float v = g[i];
-              if constexpr (kRelu) {
-                const uint32_t keep = yr[i] > 0.0f ? ~uint32_t{0} : 0;
-                v = std::bit_cast<float>(std::bit_cast<uint32_t>(v) & keep);
-              }
+              if constexpr (kRelu) v = activation_math::relu_gradient(v, yr[i]);
               if constexpr (K == MergeKind::average) return v / count;
               if constexpr (K == MergeKind::subtract) return negate ? -v : v;
               return v;
